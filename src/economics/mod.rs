@@ -1,0 +1,311 @@
+//! Economics: discounting, NPV, BCR, ROI, payback, who pays, the program view.
+//!
+//! Everything here works on the undiscounted [`ArmStreams`] of one draw;
+//! discounting is applied here and nowhere else.
+
+mod discount;
+
+pub use discount::DiscountRate;
+
+use nalgebra::DMatrix;
+
+use crate::engine::ArmStreams;
+use crate::model::Model;
+use crate::scenario::{Perspective, Scenario};
+
+/// The figures of one arm in one draw (per child, present values).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmFigures {
+    /// Costs of the perspective's payers, the intervention's own included.
+    pub cost: f64,
+    /// Costs of every payer, the intervention's own included.
+    pub cost_by_payer: Vec<f64>,
+    /// Discounted outcomes.
+    pub outcomes: Vec<f64>,
+}
+
+/// Cost, savings and net (`savings − cost`) of one payer.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Flows {
+    pub cost: f64,
+    pub savings: f64,
+    pub net: f64,
+}
+
+/// An intervention arm against the status quo in one draw (per child).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonFigures {
+    /// PV of status-quo costs minus PV of the arm's costs, the intervention's own excluded.
+    pub savings: f64,
+    /// PV of the intervention's own costs.
+    pub intervention_cost: f64,
+    pub npv: f64,
+    /// `savings / cost`; `None` unless the cost is positive.
+    pub bcr: Option<f64>,
+    /// `(savings − cost) / cost`; `None` unless the cost is positive.
+    pub roi: Option<f64>,
+    /// Years from the start until cumulative discounted savings first reach the cost.
+    pub payback_discounted: Option<f64>,
+    /// The same, undiscounted (the budget view).
+    pub payback_undiscounted: Option<f64>,
+    /// Indexed by payer (all payers; the perspective decides which add up).
+    pub by_payer: Vec<Flows>,
+    /// Discounted outcome of the arm minus that of the status quo.
+    pub incremental_outcomes: Vec<f64>,
+    /// Net cost per unit of incremental outcome, `(cost − savings)/Δoutcome`.
+    pub icer: Vec<Option<f64>>,
+    pub program: ProgramFigures,
+}
+
+/// The whole program: every yearly cohort, shifted in calendar time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgramFigures {
+    pub children: f64,
+    pub years: u32,
+    pub children_per_year: f64,
+    pub start_year: i32,
+    /// PV over the program, perspective payers.
+    pub cost: f64,
+    pub savings: f64,
+    pub npv: f64,
+    /// Undiscounted budget impact per calendar year, indexed `[year][payer]`.
+    pub budget: Vec<Vec<Flows>>,
+}
+
+/// Discounting and perspective of an evaluation.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub perspective: Perspective,
+    /// Whether each payer counts in the perspective.
+    pub included: Vec<bool>,
+    pub cost_rate: DiscountRate,
+    pub outcome_rate: DiscountRate,
+    pub offset: f64,
+}
+
+impl Frame {
+    pub fn new(scenario: &Scenario, perspective: Perspective) -> Frame {
+        let d = scenario.discounting();
+        Frame {
+            perspective,
+            included: scenario
+                .payers()
+                .iter()
+                .map(|p| perspective.includes(p.public))
+                .collect(),
+            cost_rate: d.costs.clone(),
+            outcome_rate: d.outcomes.clone(),
+            offset: d.timing.offset(),
+        }
+    }
+
+    fn in_perspective(&self, by_payer: &DMatrix<f64>) -> Vec<f64> {
+        (0..by_payer.ncols())
+            .map(|t| {
+                (0..by_payer.nrows())
+                    .filter(|&p| self.included[p])
+                    .map(|p| by_payer[(p, t)])
+                    .sum()
+            })
+            .collect()
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn row_pv(m: &DMatrix<f64>, r: usize, factors: &[f64]) -> f64 {
+    (0..m.ncols()).map(|t| m[(r, t)] * factors[t]).sum()
+}
+
+/// The intervention's per-child costs by payer and cycle: participant costs
+/// plus the child's share of the program's fixed costs in cycle 0.
+pub fn intervention_stream(model: &Model, arm: usize, streams: &ArmStreams) -> DMatrix<f64> {
+    let mut m = streams.intervention.clone();
+    if let Some(iv) = &model.arms[arm].intervention
+        && m.ncols() > 0
+    {
+        for p in 0..m.nrows() {
+            m[(p, 0)] += iv.fixed_costs[p] / iv.children_per_year;
+        }
+    }
+    m
+}
+
+/// Per-arm figures.
+pub fn arm_figures(frame: &Frame, model: &Model, arm: usize, streams: &ArmStreams) -> ArmFigures {
+    let n = streams.n_cycles();
+    let cf = frame.cost_rate.factors(n, frame.offset);
+    let of = frame.outcome_rate.factors(n, frame.offset);
+    let total = &streams.care + intervention_stream(model, arm, streams);
+    let cost_by_payer: Vec<f64> = (0..total.nrows()).map(|p| row_pv(&total, p, &cf)).collect();
+    let cost = cost_by_payer
+        .iter()
+        .zip(&frame.included)
+        .filter(|(_, inc)| **inc)
+        .map(|(c, _)| c)
+        .sum();
+    let outcomes = (0..streams.outcomes.nrows())
+        .map(|o| row_pv(&streams.outcomes, o, &of))
+        .collect();
+    ArmFigures {
+        cost,
+        cost_by_payer,
+        outcomes,
+    }
+}
+
+/// Arm `arm` (an intervention) against arm 0 (the status quo).
+pub fn compare(
+    frame: &Frame,
+    model: &Model,
+    status_quo: &ArmStreams,
+    arm: usize,
+    streams: &ArmStreams,
+    start_year: i32,
+) -> ComparisonFigures {
+    let n = streams.n_cycles();
+    let cf = frame.cost_rate.factors(n, frame.offset);
+    let of = frame.outcome_rate.factors(n, frame.offset);
+    let saved = &status_quo.care - &streams.care;
+    let paid = intervention_stream(model, arm, streams);
+
+    let by_payer: Vec<Flows> = (0..saved.nrows())
+        .map(|p| {
+            let (savings, cost) = (row_pv(&saved, p, &cf), row_pv(&paid, p, &cf));
+            Flows {
+                cost,
+                savings,
+                net: savings - cost,
+            }
+        })
+        .collect();
+    let included = |p: &usize| frame.included[*p];
+    let savings: f64 = (0..by_payer.len()).filter(included).map(|p| by_payer[p].savings).sum();
+    let cost: f64 = (0..by_payer.len()).filter(included).map(|p| by_payer[p].cost).sum();
+    let npv = savings - cost;
+    let (bcr, roi) = if cost > 0.0 {
+        (Some(savings / cost), Some(npv / cost))
+    } else {
+        (None, None)
+    };
+
+    let net_yearly: Vec<f64> = frame
+        .in_perspective(&saved)
+        .iter()
+        .zip(frame.in_perspective(&paid))
+        .map(|(s, c)| s - c)
+        .collect();
+    let discounted: Vec<f64> = net_yearly.iter().zip(&cf).map(|(x, d)| x * d).collect();
+
+    let incremental_outcomes: Vec<f64> = (0..streams.outcomes.nrows())
+        .map(|o| row_pv(&streams.outcomes, o, &of) - row_pv(&status_quo.outcomes, o, &of))
+        .collect();
+    let icer = incremental_outcomes
+        .iter()
+        .map(|&d| if d != 0.0 { Some(-npv / d) } else { None })
+        .collect();
+
+    ComparisonFigures {
+        savings,
+        intervention_cost: cost,
+        npv,
+        bcr,
+        roi,
+        payback_discounted: payback(&discounted),
+        payback_undiscounted: payback(&net_yearly),
+        by_payer,
+        incremental_outcomes,
+        icer,
+        program: program(frame, model, arm, &saved, &streams.intervention, start_year),
+    }
+}
+
+/// Years until the cumulative net flow first turns from negative to ≥ 0.
+///
+/// Cycle `t` spans `[t, t + 1)`; the cumulative sum is interpolated
+/// linearly within the year it crosses zero. A flow that is never negative
+/// pays back at 0; one that never recovers has no payback (`None`).
+pub fn payback(net: &[f64]) -> Option<f64> {
+    let mut cumulative = 0.0;
+    let mut was_negative = false;
+    for (t, &x) in net.iter().enumerate() {
+        let before = cumulative;
+        cumulative += x;
+        if cumulative < 0.0 {
+            was_negative = true;
+        } else if was_negative {
+            return Some(t as f64 + (-before) / (cumulative - before));
+        }
+    }
+    if was_negative { None } else { Some(0.0) }
+}
+
+fn program(
+    frame: &Frame,
+    model: &Model,
+    arm: usize,
+    saved: &DMatrix<f64>,
+    participant: &DMatrix<f64>,
+    start_year: i32,
+) -> ProgramFigures {
+    let iv = model.arms[arm]
+        .intervention
+        .as_ref()
+        .expect("a comparison arm runs an intervention");
+    let (years, cpy) = (iv.program_years as usize, iv.children_per_year);
+    let n_payers = saved.nrows();
+    let n_years = years + saved.ncols().saturating_sub(1);
+    let mut budget = vec![vec![Flows::default(); n_payers]; n_years];
+    for y in 0..years {
+        for p in 0..n_payers {
+            budget[y][p].cost += iv.fixed_costs[p];
+            for t in 0..saved.ncols() {
+                budget[y + t][p].cost += cpy * participant[(p, t)];
+                budget[y + t][p].savings += cpy * saved[(p, t)];
+            }
+        }
+    }
+    for flows in budget.iter_mut().flatten() {
+        flows.net = flows.savings - flows.cost;
+    }
+    let factors = frame.cost_rate.factors(n_years, frame.offset);
+    let total = |f: fn(&Flows) -> f64| -> f64 {
+        let yearly: Vec<f64> = budget
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&frame.included)
+                    .filter(|(_, i)| **i)
+                    .map(|(x, _)| f(x))
+                    .sum()
+            })
+            .collect();
+        dot(&yearly, &factors)
+    };
+    let (cost, savings) = (total(|f| f.cost), total(|f| f.savings));
+    ProgramFigures {
+        children: cpy * years as f64,
+        years: iv.program_years,
+        children_per_year: cpy,
+        start_year,
+        cost,
+        savings,
+        npv: savings - cost,
+        budget,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payback_interpolates_within_the_year() {
+        // −100 in year 0, +40 a year after: cumulative −60, −20, +20 ⇒ halfway through cycle 3.
+        assert_eq!(payback(&[-100.0, 40.0, 40.0, 40.0]), Some(3.5));
+        assert_eq!(payback(&[-100.0, 10.0]), None);
+        assert_eq!(payback(&[0.0, 5.0]), Some(0.0));
+    }
+}

@@ -1,0 +1,3 @@
+//! Reports: the readable summary and the JSON result.
+
+pub mod text;

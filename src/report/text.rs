@@ -1,0 +1,178 @@
+//! The readable summary: a grant table per comparison.
+
+use std::fmt::Write;
+
+use crate::result::{Comparison, RunResult};
+use crate::stats::Estimate;
+
+/// Groups digits by three with spaces, as Swedish and Norwegian texts do: `1 130 000`.
+pub fn amount(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".to_owned();
+    }
+    let rounded = x.round();
+    let digits = format!("{:.0}", rounded.abs());
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(ch);
+    }
+    if rounded < 0.0 { format!("−{out}") } else { out }
+}
+
+fn with_interval(e: &Estimate, f: impl Fn(f64) -> String) -> String {
+    if e.se > 0.0 {
+        format!("{}  (90 %: {} to {})", f(e.mean), f(e.p5), f(e.p95))
+    } else {
+        f(e.mean)
+    }
+}
+
+fn years(x: Option<f64>) -> String {
+    match x {
+        Some(y) => format!("{y:.1} years"),
+        None => "not within the horizon".to_owned(),
+    }
+}
+
+pub(crate) fn run_summary(run: &RunResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", run.scenario_name);
+    let _ = writeln!(
+        out,
+        "engine {}, {} draw{}, scenario {}",
+        run.engine.as_str(),
+        run.n_draws(),
+        if run.n_draws() == 1 {
+            " (base case: every parameter at its mean)"
+        } else {
+            "s"
+        },
+        run.scenario_hash
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Lifetime cost per child ({} {} prices, present value, {} perspective)",
+        run.currency,
+        run.price_year,
+        run.perspective.as_str()
+    );
+    for (a, id) in run.arm_ids().enumerate() {
+        let e = run.arm_estimate(a, |f| f.cost);
+        let _ = writeln!(out, "  {:<28} {:>14}", id, with_interval(&e, amount));
+    }
+    for c in run.comparisons() {
+        let _ = writeln!(out);
+        out.push_str(&comparison_summary(&c));
+    }
+    out
+}
+
+pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
+    let run = c.run();
+    let cur = run.currency();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({}) vs status quo, per child, {} perspective",
+        c.name(),
+        c.intervention(),
+        run.perspective().as_str()
+    );
+    let money = |x: f64| format!("{} {cur}", amount(x));
+    let row = |out: &mut String, label: &str, value: String| {
+        let _ = writeln!(out, "  {label:<34} {value:>16}");
+    };
+    row(&mut out, "Savings", with_interval(&c.savings(), money));
+    row(
+        &mut out,
+        "Intervention cost",
+        with_interval(&c.intervention_cost(), money),
+    );
+    row(&mut out, "Net present value (NPV)", with_interval(&c.npv(), money));
+    row(
+        &mut out,
+        "Benefit–cost ratio (BCR)",
+        c.bcr().map_or("not defined (no cost)".to_owned(), |e| {
+            with_interval(&e, |x| format!("{x:.2}"))
+        }),
+    );
+    row(
+        &mut out,
+        "Return on investment (ROI)",
+        c.roi().map_or("not defined (no cost)".to_owned(), |e| {
+            with_interval(&e, |x| format!("{:.0} %", 100.0 * x))
+        }),
+    );
+    let (discounted, undiscounted) = c.payback_year();
+    row(&mut out, "Payback, discounted", years(discounted));
+    row(&mut out, "Payback, budget view (undiscounted)", years(undiscounted));
+    if run.n_draws() > 1 {
+        let (p, se) = c.prob_npv_positive();
+        row(
+            &mut out,
+            "P(NPV > 0)",
+            format!("{:.1} % ± {:.1}", 100.0 * p, 100.0 * se),
+        );
+    }
+
+    let base = c.base();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  Who pays, who gains (per child, {cur})");
+    let _ = writeln!(out, "  {:<34} {:>12} {:>12} {:>12}", "payer", "cost", "savings", "net");
+    for (p, (id, name, public)) in run.payers.iter().enumerate() {
+        if !run.perspective().includes(*public) {
+            continue;
+        }
+        let f = &base.by_payer[p];
+        let label = if name == id { id.clone() } else { name.clone() };
+        let _ = writeln!(
+            out,
+            "  {:<34} {:>12} {:>12} {:>12}",
+            label,
+            amount(f.cost),
+            amount(f.savings),
+            amount(f.net)
+        );
+    }
+
+    if !run.outcomes.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "  Outcomes (per child, discounted)     change   net cost per unit");
+        for (o, name) in run.outcomes.iter().enumerate() {
+            let icer = base.icer[o].map_or("–".to_owned(), |x| format!("{} {cur}", amount(x)));
+            let _ = writeln!(out, "  {:<34} {:>8.3} {:>19}", name, base.incremental_outcomes[o], icer);
+        }
+    }
+
+    let p = &base.program;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  Program: {} year{} × {} children = {} children, from {}",
+        p.years,
+        if p.years == 1 { "" } else { "s" },
+        amount(p.children_per_year),
+        amount(p.children),
+        p.start_year
+    );
+    row(&mut out, "Program cost (PV)", money(p.cost));
+    row(&mut out, "Program savings (PV)", money(p.savings));
+    row(&mut out, "Program NPV", money(p.npv));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::amount;
+
+    #[test]
+    fn amounts_group_by_three() {
+        assert_eq!(amount(1_130_000.0), "1 130 000");
+        assert_eq!(amount(-999.6), "−1 000");
+        assert_eq!(amount(12.0), "12");
+    }
+}

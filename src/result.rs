@@ -1,0 +1,332 @@
+//! Results of a run: per-arm figures, comparisons, the JSON of DESIGN §7.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::economics::{ArmFigures, ComparisonFigures, Flows};
+use crate::engine::ArmStreams;
+use crate::error::{Error, Result};
+use crate::report::text;
+use crate::scenario::{Perspective, Scenario};
+use crate::simulation::{Draw, Engine};
+use crate::stats::Estimate;
+
+/// The result of [`crate::Simulation::run`].
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub(crate) scenario_name: String,
+    pub(crate) scenario_hash: String,
+    pub(crate) currency: String,
+    pub(crate) price_year: i32,
+    pub(crate) payers: Vec<(String, String, bool)>,
+    pub(crate) outcomes: Vec<String>,
+    pub(crate) intervention_ids: Vec<(String, String)>,
+    pub(crate) perspective: Perspective,
+    pub(crate) engine: Engine,
+    pub(crate) seed: u64,
+    pub(crate) draws: Vec<Draw>,
+}
+
+/// One intervention against the status quo, across the draws of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Comparison<'a> {
+    run: &'a RunResult,
+    index: usize,
+}
+
+impl RunResult {
+    pub(crate) fn new(
+        scenario: &Scenario,
+        perspective: Perspective,
+        engine: Engine,
+        seed: u64,
+        draws: Vec<Draw>,
+    ) -> Self {
+        RunResult {
+            scenario_name: scenario.name().to_owned(),
+            scenario_hash: scenario.hash(),
+            currency: scenario.currency().to_owned(),
+            price_year: scenario.price_year(),
+            payers: scenario
+                .payers()
+                .iter()
+                .map(|p| (p.id.clone(), p.name.clone(), p.public))
+                .collect(),
+            outcomes: scenario.outcomes().to_vec(),
+            intervention_ids: scenario
+                .interventions()
+                .iter()
+                .map(|i| (i.id.clone(), i.name.clone()))
+                .collect(),
+            perspective,
+            engine,
+            seed,
+            draws,
+        }
+    }
+
+    /// The comparison of intervention `id` with the status quo.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownIntervention`] when the scenario has no such intervention.
+    pub fn compare(&self, id: &str) -> Result<Comparison<'_>> {
+        match self.intervention_ids.iter().position(|(i, _)| i == id) {
+            Some(index) => Ok(Comparison { run: self, index }),
+            None => Err(Error::UnknownIntervention {
+                id: id.to_owned(),
+                known: self
+                    .intervention_ids
+                    .iter()
+                    .map(|(i, _)| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// Every comparison, in the scenario's order.
+    pub fn comparisons(&self) -> impl Iterator<Item = Comparison<'_>> {
+        (0..self.intervention_ids.len()).map(move |index| Comparison { run: self, index })
+    }
+
+    /// Number of draws.
+    pub fn n_draws(&self) -> usize {
+        self.draws.len()
+    }
+
+    pub fn perspective(&self) -> Perspective {
+        self.perspective
+    }
+
+    pub fn currency(&self) -> &str {
+        &self.currency
+    }
+
+    /// Payer ids, in the scenario's order.
+    pub fn payer_ids(&self) -> impl Iterator<Item = &str> {
+        self.payers.iter().map(|(id, _, _)| id.as_str())
+    }
+
+    /// Arm ids: `status_quo`, then one per intervention.
+    pub fn arm_ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(crate::STATUS_QUO).chain(self.intervention_ids.iter().map(|(id, _)| id.as_str()))
+    }
+
+    /// Expected streams of the first draw (the base case), one per arm.
+    pub fn base_streams(&self) -> &[ArmStreams] {
+        &self.draws[0].streams
+    }
+
+    /// A figure of an arm across draws.
+    pub fn arm_estimate(&self, arm: usize, f: impl Fn(&ArmFigures) -> f64) -> Estimate {
+        self.estimate(|d| Some(f(&d.arms[arm])))
+            .unwrap_or(Estimate::exact(f64::NAN))
+    }
+
+    fn estimate(&self, f: impl Fn(&Draw) -> Option<f64>) -> Option<Estimate> {
+        let values: Option<Vec<f64>> = self.draws.iter().map(f).collect();
+        values.and_then(|v| Estimate::from_draws(&v))
+    }
+
+    /// The readable summary of every comparison.
+    pub fn summary(&self) -> String {
+        text::run_summary(self)
+    }
+
+    /// The machine-readable result (DESIGN §7).
+    pub fn to_json(&self) -> Json {
+        let arms: Vec<Json> = self
+            .arm_ids()
+            .enumerate()
+            .map(|(a, id)| {
+                let mut by_payer = Map::new();
+                for (p, (pid, _, _)) in self.payers.iter().enumerate() {
+                    by_payer.insert(pid.clone(), est(self.arm_estimate(a, |f| f.cost_by_payer[p])));
+                }
+                let mut outcomes = Map::new();
+                for (o, name) in self.outcomes.iter().enumerate() {
+                    outcomes.insert(name.clone(), est(self.arm_estimate(a, |f| f.outcomes[o])));
+                }
+                json!({
+                    "id": id,
+                    "cost": est(self.arm_estimate(a, |f| f.cost)),
+                    "cost_by_payer": by_payer,
+                    "outcomes": outcomes,
+                })
+            })
+            .collect();
+        json!({
+            "scenario": self.scenario_name,
+            "version": env!("CARGO_PKG_VERSION"),
+            "seed": self.seed,
+            "draws": self.draws.len(),
+            "children": Json::Null,
+            "engine": self.engine.as_str(),
+            "scenario_hash": self.scenario_hash,
+            "arms": arms,
+            "comparisons": self.comparisons().map(|c| c.to_json()).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn est(e: Estimate) -> Json {
+    json!({ "mean": num(e.mean), "se": num(e.se), "p2_5": num(e.p2_5), "p5": num(e.p5), "p50": num(e.p50), "p95": num(e.p95), "p97_5": num(e.p97_5) })
+}
+
+fn opt_est(e: Option<Estimate>) -> Json {
+    e.map_or(Json::Null, est)
+}
+
+/// A finite number, or null (JSON has no NaN or infinity).
+fn num(x: f64) -> Json {
+    serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
+}
+
+fn flows_json(f: &Flows) -> Json {
+    json!({ "cost": num(f.cost), "savings": num(f.savings), "net": num(f.net) })
+}
+
+impl<'a> Comparison<'a> {
+    /// The intervention's id.
+    pub fn intervention(&self) -> &'a str {
+        &self.run.intervention_ids[self.index].0
+    }
+
+    /// The intervention's display name.
+    pub fn name(&self) -> &'a str {
+        &self.run.intervention_ids[self.index].1
+    }
+
+    pub fn run(&self) -> &'a RunResult {
+        self.run
+    }
+
+    fn figures(&self, d: &'a Draw) -> &'a ComparisonFigures {
+        &d.comparisons[self.index]
+    }
+
+    /// A figure across draws; `None` if it is undefined in any draw.
+    pub fn estimate(&self, f: impl Fn(&ComparisonFigures) -> Option<f64>) -> Option<Estimate> {
+        self.run.estimate(|d| f(self.figures(d)))
+    }
+
+    fn exact(&self, f: impl Fn(&ComparisonFigures) -> f64) -> Estimate {
+        self.estimate(|c| Some(f(c))).unwrap_or(Estimate::exact(f64::NAN))
+    }
+
+    /// PV of status-quo costs minus the arm's, the intervention's own excluded.
+    pub fn savings(&self) -> Estimate {
+        self.exact(|c| c.savings)
+    }
+
+    /// PV of the intervention's own costs.
+    pub fn intervention_cost(&self) -> Estimate {
+        self.exact(|c| c.intervention_cost)
+    }
+
+    /// Net present value, `savings − cost`.
+    #[doc(alias = "net present value")]
+    pub fn npv(&self) -> Estimate {
+        self.exact(|c| c.npv)
+    }
+
+    /// Benefit–cost ratio; `None` when the cost is not positive in some draw.
+    #[doc(alias = "benefit-cost ratio")]
+    pub fn bcr(&self) -> Option<Estimate> {
+        self.estimate(|c| c.bcr)
+    }
+
+    /// Return on investment, `(savings − cost)/cost`; `None` when the cost is not positive.
+    #[doc(alias = "return on investment")]
+    pub fn roi(&self) -> Option<Estimate> {
+        self.estimate(|c| c.roi)
+    }
+
+    /// Share of draws with NPV > 0 and its Monte Carlo standard error.
+    pub fn prob_npv_positive(&self) -> (f64, f64) {
+        let n = self.run.draws.len() as f64;
+        let p = self.run.draws.iter().filter(|d| self.figures(d).npv > 0.0).count() as f64 / n;
+        (p, (p * (1.0 - p) / n).sqrt())
+    }
+
+    /// Payback year in the first draw (the base case): (discounted, undiscounted).
+    pub fn payback_year(&self) -> (Option<f64>, Option<f64>) {
+        let c = self.figures(&self.run.draws[0]);
+        (c.payback_discounted, c.payback_undiscounted)
+    }
+
+    /// Base-case figures of the first draw.
+    pub fn base(&self) -> &'a ComparisonFigures {
+        self.figures(&self.run.draws[0])
+    }
+
+    /// The readable grant table.
+    pub fn summary(&self) -> String {
+        text::comparison_summary(self)
+    }
+
+    /// This comparison as in DESIGN §7.
+    pub fn to_json(&self) -> Json {
+        let run = self.run;
+        let base = self.base();
+        let mut by_payer = Map::new();
+        let mut outcomes = Map::new();
+        let mut icer = Map::new();
+        for (p, (id, _, public)) in run.payers.iter().enumerate() {
+            if run.perspective.includes(*public) {
+                by_payer.insert(id.clone(), flows_json(&base.by_payer[p]));
+            }
+        }
+        for (o, name) in run.outcomes.iter().enumerate() {
+            outcomes.insert(name.clone(), est(self.exact(|c| c.incremental_outcomes[o])));
+            icer.insert(name.clone(), base.icer[o].map_or(Json::Null, num));
+        }
+        let (prob, prob_se) = self.prob_npv_positive();
+        let (discounted, undiscounted) = self.payback_year();
+        let program = &base.program;
+        let budget: Vec<Json> = program
+            .budget
+            .iter()
+            .enumerate()
+            .map(|(y, row)| {
+                let mut payers = Map::new();
+                let mut total = Flows::default();
+                for (p, (id, _, public)) in run.payers.iter().enumerate() {
+                    payers.insert(id.clone(), flows_json(&row[p]));
+                    if run.perspective.includes(*public) {
+                        total.cost += row[p].cost;
+                        total.savings += row[p].savings;
+                        total.net += row[p].net;
+                    }
+                }
+                json!({ "year": program.start_year + y as i32, "cost": num(total.cost), "savings": num(total.savings), "net": num(total.net), "by_payer": payers })
+            })
+            .collect();
+        json!({
+            "intervention": self.intervention(),
+            "perspective": run.perspective.as_str(),
+            "savings": est(self.savings()),
+            "intervention_cost": est(self.intervention_cost()),
+            "npv": est(self.npv()),
+            "bcr": opt_est(self.bcr()),
+            "roi": opt_est(self.roi()),
+            "prob_npv_positive": prob,
+            "prob_npv_positive_se": prob_se,
+            "payback_year": { "discounted": discounted.map_or(Json::Null, num), "undiscounted": undiscounted.map_or(Json::Null, num) },
+            "by_payer": by_payer,
+            "incremental_outcomes": outcomes,
+            "icer": icer,
+            "break_even": { "effect_scale": Json::Null, "children": Json::Null },
+            "program": {
+                "children": num(program.children),
+                "years": program.years,
+                "children_per_year": num(program.children_per_year),
+                "start_year": program.start_year,
+                "cost": est(self.exact(|c| c.program.cost)),
+                "savings": est(self.exact(|c| c.program.savings)),
+                "npv": est(self.exact(|c| c.program.npv)),
+                "budget": budget,
+            },
+        })
+    }
+}

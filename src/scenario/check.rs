@@ -1,0 +1,841 @@
+//! Checking a [`ScenarioSpec`] into a [`Scenario`], once, with precise errors.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use super::spec::{EffectSpec, InterventionSpec, RateSpec, ScenarioSpec};
+use super::{Band, Discounting, Effect, EffectKind, Group, Intervention, Payer, Program, Scenario, State};
+use crate::economics::DiscountRate;
+use crate::error::ScenarioError;
+use crate::param::{Distribution, ParamId, Parameter, ParameterSpec, Quantity, Scalar, Value};
+
+/// Longest horizon accepted, in years.
+pub const MAX_HORIZON: u32 = 150;
+/// Most states accepted.
+pub const MAX_STATES: usize = 1_000;
+/// Longest program accepted, in years.
+pub const MAX_PROGRAM_YEARS: u32 = 100;
+
+type Check<T> = Result<T, ScenarioError>;
+
+fn err<T>(path: impl Into<String>, message: impl Into<String>) -> Check<T> {
+    Err(ScenarioError::new(path, message))
+}
+
+/// What a number stands for, and so which values it may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Probability,
+    Cost,
+    Ratio,
+    Real,
+}
+
+impl Kind {
+    fn admits(self, lo: f64, hi: f64) -> bool {
+        match self {
+            Kind::Probability => lo >= 0.0 && hi <= 1.0,
+            Kind::Cost | Kind::Ratio => lo >= 0.0,
+            Kind::Real => true,
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Kind::Probability => {
+                "a probability in [0, 1] (a number, or a beta, uniform, triangular or PERT within [0, 1])"
+            }
+            Kind::Cost => "an amount ≥ 0 (a number, or a gamma, lognormal, or a bounded distribution within [0, ∞))",
+            Kind::Ratio => "a ratio ≥ 0 (a number, or a lognormal, gamma, or a bounded distribution within [0, ∞))",
+            Kind::Real => "a finite number or distribution",
+        }
+    }
+}
+
+struct Checker {
+    parameters: Vec<Parameter>,
+    names: HashMap<String, ParamId>,
+    payer_index: HashMap<String, usize>,
+    state_index: HashMap<String, usize>,
+}
+
+pub(super) fn check(spec: ScenarioSpec) -> Check<Scenario> {
+    let header = &spec.scenario;
+    if header.name.trim().is_empty() {
+        return err("scenario.name", "is empty; expected a name for the analysis");
+    }
+    if header.end_age <= header.start_age {
+        return err(
+            "scenario.end_age",
+            format!(
+                "is {}; expected an age above start_age {}",
+                header.end_age, header.start_age
+            ),
+        );
+    }
+    if header.end_age - header.start_age > MAX_HORIZON {
+        return err(
+            "scenario.end_age",
+            format!(
+                "is {}, a horizon of {} years from start_age {}; expected at most {MAX_HORIZON} years",
+                header.end_age,
+                header.end_age - header.start_age,
+                header.start_age
+            ),
+        );
+    }
+    if !(1800..=2200).contains(&header.price_year) {
+        return err(
+            "scenario.price_year",
+            format!("is {}; expected a calendar year", header.price_year),
+        );
+    }
+
+    let discounting = Discounting {
+        costs: rate(&spec.discounting.costs, "discounting.costs")?,
+        outcomes: rate(&spec.discounting.outcomes, "discounting.outcomes")?,
+        timing: spec.discounting.timing,
+        cycle_counting: spec.discounting.cycle_counting,
+    };
+
+    let mut c = Checker {
+        parameters: Vec::new(),
+        names: HashMap::new(),
+        payer_index: HashMap::new(),
+        state_index: HashMap::new(),
+    };
+
+    if spec.payers.is_empty() {
+        return err(
+            "payers",
+            "is empty; expected at least one payer, e.g. kommun = { public = true }",
+        );
+    }
+    let mut payers = Vec::new();
+    for (id, p) in &spec.payers {
+        check_id(id, &format!("payers.{id}"))?;
+        c.payer_index.insert(id.clone(), payers.len());
+        payers.push(Payer {
+            id: id.clone(),
+            name: p.name.clone().unwrap_or_else(|| id.clone()),
+            public: p.public,
+        });
+    }
+
+    c.named_parameters(&spec.parameters)?;
+
+    if spec.states.is_empty() {
+        return err("states", "is empty; expected at least one state");
+    }
+    if spec.states.len() > MAX_STATES {
+        return err(
+            "states",
+            format!("has {} states; expected at most {MAX_STATES}", spec.states.len()),
+        );
+    }
+    for (i, s) in spec.states.iter().enumerate() {
+        let path = format!("states[{i}].id");
+        check_id(&s.id, &path)?;
+        if c.state_index.insert(s.id.clone(), i).is_some() {
+            return err(path, format!("`{}` is used by two states; expected unique ids", s.id));
+        }
+    }
+    let mut outcomes: Vec<String> = Vec::new();
+    for s in &spec.states {
+        for name in s.outcomes.keys() {
+            if !outcomes.contains(name) {
+                outcomes.push(name.clone());
+            }
+        }
+    }
+    let mut states = Vec::with_capacity(spec.states.len());
+    for (i, s) in spec.states.iter().enumerate() {
+        let path = format!("states[{i}]");
+        let costs = c.by_payer(&s.costs, &format!("{path}.costs"))?;
+        let entry_costs = c.by_payer(&s.entry_costs, &format!("{path}.entry_costs"))?;
+        let mut weights = vec![Value::Const(0.0); outcomes.len()];
+        for (name, q) in &s.outcomes {
+            check_id(name, &format!("{path}.outcomes.{name}"))?;
+            let k = outcomes.iter().position(|o| o == name).unwrap_or_default();
+            weights[k] = c.value(q, &format!("{path}.outcomes.{name}"), Kind::Real)?;
+        }
+        states.push(State {
+            id: s.id.clone(),
+            name: s.name.clone().unwrap_or_else(|| s.id.clone()),
+            costs,
+            entry_costs,
+            outcomes: weights,
+            absorbing: s.absorbing,
+        });
+    }
+
+    let horizon = (header.start_age, header.end_age);
+    let bands = c.transitions(&spec, &states, horizon)?;
+
+    if spec.population.is_empty() {
+        return err("population", "is empty; expected at least one [[population]] group");
+    }
+    let mut groups = Vec::new();
+    for (g, group) in spec.population.iter().enumerate() {
+        let path = format!("population[{g}]");
+        if !(group.size.is_finite() && group.size > 0.0) {
+            return err(
+                format!("{path}.size"),
+                format!("is {}; expected a number of children > 0", group.size),
+            );
+        }
+        let start_age = group.start_age.unwrap_or(header.start_age);
+        if start_age < horizon.0 || start_age >= horizon.1 {
+            return err(
+                format!("{path}.start_age"),
+                format!(
+                    "is {start_age}; expected an age in [{}, {}) (scenario.start_age..end_age)",
+                    horizon.0, horizon.1
+                ),
+            );
+        }
+        let mut start = vec![0.0; states.len()];
+        for (id, &share) in &group.start {
+            let p = format!("{path}.start.{id}");
+            let k = c.state(id, &p)?;
+            if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
+                return err(p, format!("is {share}; expected a share in [0, 1]"));
+            }
+            start[k] = share;
+        }
+        let total: f64 = start.iter().sum();
+        if (total - 1.0).abs() > 1e-9 {
+            return err(format!("{path}.start"), format!("shares sum to {total}; expected 1"));
+        }
+        groups.push(Group {
+            name: group.name.clone().unwrap_or_else(|| format!("group {}", g + 1)),
+            size: group.size,
+            start_age,
+            start,
+        });
+    }
+    let population: f64 = groups.iter().map(|g| g.size).sum();
+
+    let mut interventions = Vec::new();
+    for (k, iv) in spec.interventions.iter().enumerate() {
+        let path = format!("interventions[{k}]");
+        check_id(&iv.id, &format!("{path}.id"))?;
+        if iv.id == crate::STATUS_QUO {
+            return err(
+                format!("{path}.id"),
+                "is `status_quo`, the name of the arm without intervention; expected another id",
+            );
+        }
+        if interventions.iter().any(|o: &Intervention| o.id == iv.id) {
+            return err(
+                format!("{path}.id"),
+                format!("`{}` is used by two interventions; expected unique ids", iv.id),
+            );
+        }
+        interventions.push(c.intervention(iv, &path, &states, horizon, population, header.price_year)?);
+    }
+
+    Ok(Scenario {
+        toml_source: None,
+        payers,
+        parameters: c.parameters,
+        states,
+        outcomes,
+        bands,
+        groups,
+        interventions,
+        discounting,
+        spec,
+    })
+}
+
+fn check_id(id: &str, path: &str) -> Check<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        && !id.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        err(
+            path,
+            format!("`{id}` is not a valid id; expected 1–64 ASCII letters, digits, `_` or `-`"),
+        )
+    }
+}
+
+fn rate(spec: &RateSpec, path: &str) -> Check<DiscountRate> {
+    let check_one = |r: f64, p: &str| -> Check<f64> {
+        if r.is_finite() && (0.0..1.0).contains(&r) {
+            Ok(r)
+        } else {
+            err(p, format!("is {r}; expected an annual rate in [0, 1), e.g. 0.035"))
+        }
+    };
+    match spec {
+        RateSpec::Constant(r) => Ok(DiscountRate::constant(check_one(*r, path)?)),
+        RateSpec::Schedule(steps) => {
+            if steps.is_empty() {
+                return err(
+                    path,
+                    "is an empty schedule; expected [{ from_year = 0, rate = 0.035 }, …]",
+                );
+            }
+            let mut out = Vec::with_capacity(steps.len());
+            for (i, s) in steps.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                let r = check_one(s.rate, &format!("{p}.rate"))?;
+                let expected_first = i == 0 && s.from_year != 0.0;
+                let not_increasing = i > 0 && s.from_year <= steps[i - 1].from_year;
+                if !s.from_year.is_finite() || expected_first || not_increasing {
+                    return err(
+                        format!("{p}.from_year"),
+                        format!(
+                            "is {}; expected 0 for the first step and increasing years after it",
+                            s.from_year
+                        ),
+                    );
+                }
+                out.push((s.from_year, r));
+            }
+            Ok(DiscountRate::schedule(out))
+        }
+    }
+}
+
+impl Checker {
+    fn named_parameters(&mut self, specs: &IndexMap<String, Quantity>) -> Check<()> {
+        let mut aliases: Vec<(&str, &str)> = Vec::new();
+        for (name, q) in specs {
+            let path = format!("parameters.{name}");
+            check_id(name, &path)?;
+            match q {
+                Quantity::Number(x) => {
+                    let spec = ParameterSpec {
+                        value: Some(Scalar::Number(*x)),
+                        ..ParameterSpec::default()
+                    };
+                    self.push_parameter(name, true, &spec, &path)?;
+                }
+                Quantity::Reference(target) => aliases.push((name, target)),
+                Quantity::Table(spec) => match &spec.value {
+                    Some(Scalar::Reference(target)) => {
+                        if has_distribution(spec) {
+                            return err(
+                                format!("{path}.value"),
+                                "is a reference next to a distribution; expected one or the other",
+                            );
+                        }
+                        aliases.push((name, target));
+                    }
+                    _ => {
+                        self.push_parameter(name, true, spec, &path)?;
+                    }
+                },
+            }
+        }
+        // Follow each alias to a parameter with a value, refusing unknown names and cycles.
+        let alias_of: HashMap<&str, &str> = aliases.iter().copied().collect();
+        for &(name, _) in &aliases {
+            let mut chain = vec![name];
+            let mut at = name;
+            let id = loop {
+                let target = alias_of[at];
+                if let Some(&id) = self.names.get(target) {
+                    break id;
+                }
+                if chain.contains(&target) {
+                    chain.push(target);
+                    return err(
+                        format!("parameters.{name}"),
+                        format!(
+                            "refers to itself through {}; expected a chain ending in a value",
+                            chain.join(" → ")
+                        ),
+                    );
+                }
+                if !alias_of.contains_key(target) {
+                    return err(
+                        format!("parameters.{at}"),
+                        format!(
+                            "refers to `${target}`, which is not defined; expected the name of a [parameters] entry"
+                        ),
+                    );
+                }
+                chain.push(target);
+                at = target;
+            };
+            self.names.insert(name.to_owned(), id);
+        }
+        Ok(())
+    }
+
+    fn push_parameter(&mut self, name: &str, named: bool, spec: &ParameterSpec, path: &str) -> Check<ParamId> {
+        let distribution = distribution(spec, path)?;
+        if let (Some(lo), Some(hi)) = (spec.low, spec.high)
+            && lo > hi
+        {
+            return err(
+                format!("{path}.low"),
+                format!("is {lo}, above high {hi}; expected low ≤ high"),
+            );
+        }
+        for (key, v) in [("low", spec.low), ("high", spec.high)] {
+            if let Some(v) = v
+                && !v.is_finite()
+            {
+                return err(format!("{path}.{key}"), format!("is {v}; expected a finite number"));
+            }
+        }
+        if let Some(y) = spec.price_year
+            && !(1800..=2200).contains(&y)
+        {
+            return err(
+                format!("{path}.price_year"),
+                format!("is {y}; expected a calendar year"),
+            );
+        }
+        let id = ParamId(self.parameters.len());
+        self.parameters.push(Parameter {
+            name: name.to_owned(),
+            named,
+            distribution,
+            unit: spec.unit.clone(),
+            price_year: spec.price_year,
+            source: spec.source.clone(),
+            confidence: spec.confidence,
+            note: spec.note.clone(),
+            low: spec.low,
+            high: spec.high,
+        });
+        if named {
+            self.names.insert(name.to_owned(), id);
+        }
+        Ok(id)
+    }
+
+    /// Resolves a written number and checks it can stand for `kind`.
+    fn value(&mut self, q: &Quantity, path: &str, kind: Kind) -> Check<Value> {
+        let id = match q {
+            Quantity::Number(x) => {
+                if x.is_finite() && kind.admits(*x, *x) {
+                    return Ok(Value::Const(*x));
+                }
+                return err(path, format!("is {x}; expected {}", kind.expected()));
+            }
+            Quantity::Reference(name) => match self.names.get(name) {
+                Some(&id) => id,
+                None => {
+                    return err(
+                        path,
+                        format!("refers to `${name}`, which is not defined; expected the name of a [parameters] entry"),
+                    );
+                }
+            },
+            Quantity::Table(spec) => {
+                if let Some(Scalar::Reference(_)) = spec.value {
+                    return err(
+                        format!("{path}.value"),
+                        "is a reference inside an inline table; expected a number, or the reference written directly",
+                    );
+                }
+                self.push_parameter(path, false, spec, path)?
+            }
+        };
+        let d = &self.parameters[id.0].distribution;
+        let (lo, hi) = d.support();
+        if !kind.admits(lo, hi) {
+            let shown = match q {
+                Quantity::Reference(name) => format!("`${name}`"),
+                _ => "the distribution".to_owned(),
+            };
+            return err(
+                path,
+                format!(
+                    "{shown} ({}) can take values in [{lo}, {hi}]; expected {}",
+                    describe(d),
+                    kind.expected()
+                ),
+            );
+        }
+        Ok(Value::Param(id))
+    }
+
+    fn by_payer(&mut self, costs: &IndexMap<String, Quantity>, path: &str) -> Check<Vec<Value>> {
+        let mut out = vec![Value::Const(0.0); self.payer_index.len()];
+        for (payer, q) in costs {
+            let p = format!("{path}.{payer}");
+            let Some(&k) = self.payer_index.get(payer) else {
+                return err(
+                    p,
+                    format!("`{payer}` is not a payer; expected one of: {}", self.known_payers()),
+                );
+            };
+            out[k] = self.value(q, &p, Kind::Cost)?;
+        }
+        Ok(out)
+    }
+
+    fn known_payers(&self) -> String {
+        let mut v: Vec<(&String, &usize)> = self.payer_index.iter().collect();
+        v.sort_by_key(|(_, i)| **i);
+        v.into_iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    fn state(&self, id: &str, path: &str) -> Check<usize> {
+        match self.state_index.get(id) {
+            Some(&k) => Ok(k),
+            None => {
+                let mut v: Vec<(&String, &usize)> = self.state_index.iter().collect();
+                v.sort_by_key(|(_, i)| **i);
+                let known = v.into_iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ");
+                err(path, format!("`{id}` is not a state; expected one of: {known}"))
+            }
+        }
+    }
+
+    fn transitions(&mut self, spec: &ScenarioSpec, states: &[State], horizon: (u32, u32)) -> Check<Vec<Band>> {
+        let mut bands: Vec<Band> = Vec::new();
+        for (i, t) in spec.transitions.iter().enumerate() {
+            let path = format!("transitions[{i}]");
+            let from = self.state(&t.from, &format!("{path}.from"))?;
+            if states[from].absorbing {
+                return err(
+                    format!("{path}.from"),
+                    format!("`{}` is absorbing; expected no transitions out of it", t.from),
+                );
+            }
+            let ages = match t.ages {
+                Some([a, b]) if a < b => (a, b),
+                Some([a, b]) => {
+                    return err(
+                        format!("{path}.ages"),
+                        format!("is [{a}, {b}]; expected [from, to) with from < to"),
+                    );
+                }
+                None => horizon,
+            };
+            let mut to = Vec::with_capacity(t.to.len());
+            for (target, q) in &t.to {
+                let p = format!("{path}.to.{target}");
+                let j = self.state(target, &p)?;
+                if j == from {
+                    return err(
+                        p,
+                        "is a move into the state itself; expected only moves out (the remainder stays)",
+                    );
+                }
+                to.push((j, self.value(q, &p, Kind::Probability)?));
+            }
+            let base = self.base_values();
+            let total: f64 = to.iter().map(|(_, v)| v.get(&base)).sum();
+            if total > 1.0 + 1e-12 {
+                return err(
+                    format!("{path}.to"),
+                    format!(
+                        "probabilities out of `{}` at ages {}–{} sum to {total}; expected at most 1",
+                        t.from, ages.0, ages.1
+                    ),
+                );
+            }
+            bands.push(Band { from, ages, to, path });
+        }
+        // Each state with transitions needs bands that tile the horizon.
+        for (s, state) in states.iter().enumerate() {
+            let mut own: Vec<&Band> = bands.iter().filter(|b| b.from == s).collect();
+            if own.is_empty() {
+                continue;
+            }
+            own.sort_by_key(|b| b.ages.0);
+            for pair in own.windows(2) {
+                if pair[1].ages.0 < pair[0].ages.1 {
+                    return err(
+                        format!("{}.ages", pair[1].path),
+                        format!(
+                            "is [{}, {}], overlapping [{}, {}] of {} for `{}`; expected age bands that do not overlap",
+                            pair[1].ages.0, pair[1].ages.1, pair[0].ages.0, pair[0].ages.1, pair[0].path, state.id
+                        ),
+                    );
+                }
+            }
+            let mut covered = horizon.0;
+            for b in &own {
+                if b.ages.1 <= covered {
+                    continue;
+                }
+                if b.ages.0 > covered {
+                    return err(
+                        format!("{}.ages", b.path),
+                        format!(
+                            "is [{}, {}], leaving ages {covered}–{} without transitions for `{}`; expected bands covering {}–{}",
+                            b.ages.0, b.ages.1, b.ages.0, state.id, horizon.0, horizon.1
+                        ),
+                    );
+                }
+                covered = b.ages.1;
+            }
+            if covered < horizon.1 {
+                let last = own.last().map(|b| b.path.clone()).unwrap_or_default();
+                return err(
+                    format!("{last}.ages"),
+                    format!(
+                        "bands for `{}` end at age {covered}; expected bands covering {}–{} (scenario.start_age..end_age)",
+                        state.id, horizon.0, horizon.1
+                    ),
+                );
+            }
+        }
+        Ok(bands)
+    }
+
+    fn intervention(
+        &mut self,
+        iv: &InterventionSpec,
+        path: &str,
+        states: &[State],
+        horizon: (u32, u32),
+        population: f64,
+        price_year: i32,
+    ) -> Check<Intervention> {
+        let mut enrol_states = vec![false; states.len()];
+        if iv.enrol.states.is_empty() {
+            return err(
+                format!("{path}.enrol.states"),
+                "is empty; expected the states whose children are enrolled",
+            );
+        }
+        for (i, id) in iv.enrol.states.iter().enumerate() {
+            enrol_states[self.state(id, &format!("{path}.enrol.states[{i}]"))?] = true;
+        }
+        let uptake = self.value(&iv.enrol.uptake, &format!("{path}.enrol.uptake"), Kind::Probability)?;
+        let enrol_ages = match iv.enrol.ages {
+            None => None,
+            Some([a, b]) if a < b && a >= horizon.0 && b <= horizon.1 => Some((a, b)),
+            Some([a, b]) => {
+                return err(
+                    format!("{path}.enrol.ages"),
+                    format!(
+                        "is [{a}, {b}]; expected [from, to) with from < to within {}–{}",
+                        horizon.0, horizon.1
+                    ),
+                );
+            }
+        };
+
+        let program = match &iv.program {
+            Some(p) => {
+                if p.years == 0 || p.years > MAX_PROGRAM_YEARS {
+                    return err(
+                        format!("{path}.program.years"),
+                        format!("is {}; expected 1–{MAX_PROGRAM_YEARS} program years", p.years),
+                    );
+                }
+                let children_per_year = p.children_per_year.unwrap_or(population);
+                if !(children_per_year.is_finite() && children_per_year > 0.0) {
+                    return err(
+                        format!("{path}.program.children_per_year"),
+                        format!("is {children_per_year}; expected a number of children > 0"),
+                    );
+                }
+                Program {
+                    years: p.years,
+                    children_per_year,
+                    fixed_costs: self.by_payer(&p.fixed_costs, &format!("{path}.program.fixed_costs"))?,
+                    start_year: p.start_year.unwrap_or(price_year),
+                }
+            }
+            None => Program {
+                years: 1,
+                children_per_year: population,
+                fixed_costs: vec![Value::Const(0.0); self.payer_index.len()],
+                start_year: price_year,
+            },
+        };
+
+        let (once_costs, yearly_costs, cost_years) = match &iv.participant_costs {
+            Some(pc) => {
+                if pc.years == 0 || pc.years > MAX_HORIZON {
+                    return err(
+                        format!("{path}.participant_costs.years"),
+                        format!("is {}; expected 1–{MAX_HORIZON} years", pc.years),
+                    );
+                }
+                (
+                    self.by_payer(&pc.once, &format!("{path}.participant_costs.once"))?,
+                    self.by_payer(&pc.per_year, &format!("{path}.participant_costs.per_year"))?,
+                    pc.years,
+                )
+            }
+            None => {
+                let zero = vec![Value::Const(0.0); self.payer_index.len()];
+                (zero.clone(), zero, 1)
+            }
+        };
+
+        let mut effects = Vec::new();
+        for (e, effect) in iv.effects.iter().enumerate() {
+            effects.push(self.effect(effect, &format!("{path}.effects[{e}]"), states)?);
+        }
+
+        Ok(Intervention {
+            id: iv.id.clone(),
+            name: iv.name.clone().unwrap_or_else(|| iv.id.clone()),
+            enrol_states,
+            uptake,
+            enrol_ages,
+            program,
+            once_costs,
+            yearly_costs,
+            cost_years,
+            effects,
+        })
+    }
+
+    fn effect(&mut self, e: &EffectSpec, path: &str, states: &[State]) -> Check<Effect> {
+        let from = self.state(&e.from, &format!("{path}.from"))?;
+        if states[from].absorbing {
+            return err(
+                format!("{path}.from"),
+                format!("`{}` is absorbing; expected a state with moves out", e.from),
+            );
+        }
+        let targets = e.to.as_slice();
+        if targets.is_empty() {
+            return err(
+                format!("{path}.to"),
+                "is empty; expected the states whose entry the effect changes",
+            );
+        }
+        let mut to = Vec::with_capacity(targets.len());
+        for (i, id) in targets.iter().enumerate() {
+            let p = if matches!(e.to, super::spec::OneOrMany::One(_)) {
+                format!("{path}.to")
+            } else {
+                format!("{path}.to[{i}]")
+            };
+            let j = self.state(id, &p)?;
+            if j == from {
+                return err(
+                    p,
+                    format!("`{id}` is the state the effect starts from; expected a destination"),
+                );
+            }
+            to.push(j);
+        }
+        let given: Vec<(EffectKind, &Quantity)> = [
+            (EffectKind::HazardRatio, &e.hazard_ratio),
+            (EffectKind::RelativeRisk, &e.relative_risk),
+            (EffectKind::OddsRatio, &e.odds_ratio),
+            (EffectKind::EffectSizeD, &e.effect_size_d),
+        ]
+        .into_iter()
+        .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
+        .collect();
+        let (kind, q) = match given.as_slice() {
+            [one] => *one,
+            _ => {
+                return err(
+                    path,
+                    format!(
+                        "gives {} effect measures; expected exactly one of hazard_ratio, relative_risk, odds_ratio, effect_size_d",
+                        given.len()
+                    ),
+                );
+            }
+        };
+        let value_kind = if kind == EffectKind::EffectSizeD {
+            Kind::Real
+        } else {
+            Kind::Ratio
+        };
+        let value = self.value(q, &format!("{path}.{}", kind.as_str()), value_kind)?;
+        let duration = match e.duration {
+            None => f64::INFINITY,
+            Some(d) if d.is_finite() && d >= 0.0 => d,
+            Some(d) => return err(format!("{path}.duration"), format!("is {d}; expected years ≥ 0")),
+        };
+        let half_life = match e.half_life {
+            None => None,
+            Some(h) if h.is_finite() && h > 0.0 => Some(h),
+            Some(h) => return err(format!("{path}.half_life"), format!("is {h}; expected years > 0")),
+        };
+        Ok(Effect {
+            from,
+            to,
+            kind,
+            value,
+            duration,
+            half_life,
+            path: path.to_owned(),
+        })
+    }
+
+    fn base_values(&self) -> Vec<f64> {
+        self.parameters.iter().map(|p| p.distribution.mean()).collect()
+    }
+}
+
+fn has_distribution(spec: &ParameterSpec) -> bool {
+    spec.beta.is_some()
+        || spec.gamma.is_some()
+        || spec.lognormal.is_some()
+        || spec.normal.is_some()
+        || spec.uniform.is_some()
+        || spec.triangular.is_some()
+        || spec.pert.is_some()
+}
+
+fn distribution(spec: &ParameterSpec, path: &str) -> Check<Distribution> {
+    let kinds = [
+        ("beta", &spec.beta),
+        ("gamma", &spec.gamma),
+        ("lognormal", &spec.lognormal),
+        ("normal", &spec.normal),
+        ("uniform", &spec.uniform),
+        ("triangular", &spec.triangular),
+        ("pert", &spec.pert),
+    ];
+    let dists: Vec<(&str, &crate::param::DistArgs)> = kinds
+        .into_iter()
+        .filter_map(|(k, a)| a.as_ref().map(|a| (k, a)))
+        .collect();
+    match (&spec.value, dists.as_slice()) {
+        (Some(Scalar::Number(x)), []) => {
+            if x.is_finite() {
+                Ok(Distribution::Fixed(*x))
+            } else {
+                err(format!("{path}.value"), format!("is {x}; expected a finite number"))
+            }
+        }
+        (None, [(kind, args)]) => {
+            Distribution::from_spec(kind, args).map_err(|m| ScenarioError::new(format!("{path}.{kind}"), m))
+        }
+        (Some(Scalar::Reference(_)), []) => err(
+            format!("{path}.value"),
+            "is a reference inside an inline table; expected a number, or the reference written directly",
+        ),
+        _ => err(
+            path,
+            format!(
+                "gives {} of value and distributions; expected exactly one of value, beta, gamma, lognormal, normal, uniform, triangular, pert",
+                usize::from(spec.value.is_some()) + dists.len()
+            ),
+        ),
+    }
+}
+
+fn describe(d: &Distribution) -> String {
+    match *d {
+        Distribution::Fixed(x) => format!("fixed {x}"),
+        Distribution::Beta { alpha, beta } => format!("beta α={alpha:.4}, β={beta:.4}"),
+        Distribution::Gamma { shape, scale } => format!("gamma shape {shape:.4}, scale {scale:.4}"),
+        Distribution::LogNormal { mu, sigma } => format!("lognormal μ={mu:.4}, σ={sigma:.4}"),
+        Distribution::Normal { mean, sd } => format!("normal mean {mean}, sd {sd}"),
+        Distribution::Uniform { min, max } => format!("uniform {min}–{max}"),
+        Distribution::Triangular { min, mode, max } => format!("triangular {min}/{mode}/{max}"),
+        Distribution::Pert { min, mode, max } => format!("PERT {min}/{mode}/{max}"),
+    }
+}
