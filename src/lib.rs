@@ -79,6 +79,11 @@
 //!   the net flow is never negative, `None` when it never recovers.
 //! - **ICER** per outcome is the net cost `cost − savings` divided by the
 //!   incremental outcome; `None` when the outcome does not change.
+//! - **Break-even effect** (`break_even.effect_scale`): the smallest
+//!   fraction `s ∈ [0, 1]` of every effect of the intervention (ratios
+//!   `θ^s`, effect sizes `d·s`) at which the NPV is 0, by bisection; `0`
+//!   when the NPV is not negative without any effect, `null` when it is
+//!   negative even with the full effect.
 //! - **Distributions in the base case**: a parameter given as a
 //!   distribution takes its mean (for a lognormal given by median and 95 %
 //!   interval, `exp(μ + σ²/2)`, above the median).

@@ -316,7 +316,7 @@ impl<'a> Comparison<'a> {
             "by_payer": by_payer,
             "incremental_outcomes": outcomes,
             "icer": icer,
-            "break_even": { "effect_scale": Json::Null, "children": Json::Null },
+            "break_even": { "effect_scale": base.break_even_effect_scale.map_or(Json::Null, num), "children": Json::Null },
             "program": {
                 "children": num(program.children),
                 "years": program.years,

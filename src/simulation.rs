@@ -1,9 +1,9 @@
 //! Running a scenario: `Simulation::new(&scenario)…run()`.
 
-use crate::economics::{self, ArmFigures, ComparisonFigures, Frame};
+use crate::economics::{self, ArmFigures, ComparisonFigures, Frame, break_even};
 use crate::engine::{ArmStreams, EngineError, cohort};
 use crate::error::{Error, Result, ScenarioError};
-use crate::model::{CompileOptions, Model};
+use crate::model::Model;
 use crate::result::RunResult;
 use crate::scenario::{Perspective, Scenario};
 
@@ -94,7 +94,7 @@ impl<'a> Simulation<'a> {
     /// transition probabilities exceed 1, naming the field, state, age and arm.
     pub fn run(&self) -> Result<RunResult> {
         let values = self.scenario.base_values();
-        let draw = evaluate(self.scenario, &values, self.perspective, 1.0)?;
+        let draw = evaluate(self.scenario, &values, self.perspective)?;
         Ok(RunResult::new(
             self.scenario,
             self.perspective,
@@ -106,13 +106,8 @@ impl<'a> Simulation<'a> {
 }
 
 /// Compiles, runs and evaluates one draw.
-pub(crate) fn evaluate(
-    scenario: &Scenario,
-    values: &[f64],
-    perspective: Perspective,
-    effect_scale: f64,
-) -> Result<Draw> {
-    let model = Model::compile(scenario, values, CompileOptions { effect_scale })?;
+pub(crate) fn evaluate(scenario: &Scenario, values: &[f64], perspective: Perspective) -> Result<Draw> {
+    let model = Model::compile(scenario, values)?;
     let streams = cohort::run(&model, 1.0).map_err(|e| engine_error(scenario, e))?;
     let frame = Frame::new(scenario, perspective);
     let arms = streams
@@ -120,21 +115,17 @@ pub(crate) fn evaluate(
         .enumerate()
         .map(|(a, s)| economics::arm_figures(&frame, &model, a, s))
         .collect();
-    let comparisons = scenario
-        .interventions()
-        .iter()
-        .enumerate()
-        .map(|(k, iv)| {
-            economics::compare(
-                &frame,
-                &model,
-                &streams[0],
-                k + 1,
-                &streams[k + 1],
-                iv.program.start_year,
-            )
-        })
-        .collect();
+    let mut comparisons = Vec::with_capacity(scenario.interventions().len());
+    for (k, iv) in scenario.interventions().iter().enumerate() {
+        let arm = k + 1;
+        let start_year = iv.program.start_year;
+        let mut c = economics::compare(&frame, &model, &streams[0], arm, &streams[arm], start_year);
+        c.break_even_effect_scale = break_even::effect_scale(|scale| {
+            let scaled = cohort::run_arm(&model, &model.arms[arm], scale).map_err(|e| engine_error(scenario, e))?;
+            Ok::<_, Error>(economics::compare(&frame, &model, &streams[0], arm, &scaled, start_year).npv)
+        })?;
+        comparisons.push(c);
+    }
     Ok(Draw {
         streams,
         arms,

@@ -405,11 +405,9 @@ participant_costs = { once = { public = 1000 } }
     rel_close(p.cost, 10.0 * 1000.0 * (1.0 + 1.0 / 1.05), "second cohort a year later");
 }
 
-#[test]
-fn payback_year_interpolates_cumulative_savings() {
-    // `sick` costs 100 a year; the intervention halves the risk of falling sick
-    // (0.2 → 0.1) for a one-off 25 per child.
-    let toml = r#"
+/// `sick` costs 100 a year; the intervention halves the risk of falling sick
+/// (0.2 → 0.1) for a one-off 25 per child.
+const WELL_SICK: &str = r#"
 [scenario]
 name = "payback"
 price_year = 2024
@@ -448,7 +446,10 @@ from = "well"
 to = "sick"
 relative_risk = 0.5
 "#;
-    let s = Scenario::from_toml_str(toml).unwrap();
+
+#[test]
+fn payback_year_interpolates_cumulative_savings() {
+    let s = Scenario::from_toml_str(WELL_SICK).unwrap();
     let c = Simulation::new(&s).run().unwrap();
     let c = c.compare("tsi").unwrap();
     // Savings in cycle t: 100·(0.9^t − 0.8^t), against 25 paid in cycle 0.
@@ -477,4 +478,21 @@ fn a_pure_cost_never_pays_back() {
     let c = run.compare("nothing").unwrap();
     assert_eq!(c.payback_year(), (None, None));
     assert_eq!(c.npv().mean, -1000.0);
+}
+
+#[test]
+fn break_even_effect_scale_zeroes_the_npv() {
+    let s = Scenario::from_toml_str(WELL_SICK).unwrap();
+    let run = Simulation::new(&s).run().unwrap();
+    let c = run.compare("tsi").unwrap();
+    let scale = c.base().break_even_effect_scale.expect("the full effect pays back");
+    assert!(scale > 0.0 && scale < 1.0, "{scale}");
+    // NPV with the relative risk 0.5^scale, from the closed form of the two-state chain.
+    let p = 0.2 * 0.5f64.powf(scale);
+    let npv: f64 = (0..20)
+        .map(|t| 100.0 * ((1.0 - p).powi(t) - 0.8f64.powi(t)) * 1.05f64.powi(-t))
+        .sum::<f64>()
+        - 25.0;
+    println!("break-even effect scale {scale}, NPV there {npv:e}");
+    assert!(npv.abs() < 1e-6 * 25.0, "NPV at the break-even scale is {npv}");
 }

@@ -3,6 +3,7 @@
 //! Everything here works on the undiscounted [`ArmStreams`] of one draw;
 //! discounting is applied here and nowhere else.
 
+pub mod break_even;
 mod discount;
 
 pub use discount::DiscountRate;
@@ -55,6 +56,8 @@ pub struct ComparisonFigures {
     /// Net cost per unit of incremental outcome, `(cost − savings)/Δoutcome`.
     pub icer: Vec<Option<f64>>,
     pub program: ProgramFigures,
+    /// Fraction of the effects at which the NPV is 0 (see [`break_even::effect_scale`]).
+    pub break_even_effect_scale: Option<f64>,
 }
 
 /// The whole program: every yearly cohort, shifted in calendar time.
@@ -219,6 +222,7 @@ pub fn compare(
         incremental_outcomes,
         icer,
         program: program(frame, model, arm, &saved, &streams.intervention, start_year),
+        break_even_effect_scale: None,
     }
 }
 

@@ -115,19 +115,6 @@ impl EffectModel {
     }
 }
 
-/// Options of [`Model::compile`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CompileOptions {
-    /// Fraction of every effect kept: ratios become `θ^scale`, `d` becomes `d·scale`.
-    pub effect_scale: f64,
-}
-
-impl Default for CompileOptions {
-    fn default() -> Self {
-        CompileOptions { effect_scale: 1.0 }
-    }
-}
-
 impl Model {
     /// Compiles `scenario` at parameter values `values` (one per parameter).
     ///
@@ -135,7 +122,7 @@ impl Model {
     ///
     /// A [`ScenarioError`] when a drawn set of transition probabilities out
     /// of a state sums above 1.
-    pub fn compile(scenario: &Scenario, values: &[f64], options: CompileOptions) -> Result<Model, ScenarioError> {
+    pub fn compile(scenario: &Scenario, values: &[f64]) -> Result<Model, ScenarioError> {
         let spec = &scenario.spec.scenario;
         let (start_age, end_age) = (spec.start_age, spec.end_age);
         let n_states = scenario.states.len();
@@ -204,11 +191,7 @@ impl Model {
                         from: e.from,
                         to: e.to.clone(),
                         kind: e.kind,
-                        ratio: if options.effect_scale == 1.0 {
-                            ratio
-                        } else {
-                            ratio.powf(options.effect_scale)
-                        },
+                        ratio,
                         duration: e.duration,
                         half_life: e.half_life,
                         path: e.path.clone(),

@@ -254,6 +254,13 @@ pub struct Parameter {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ParamId(pub(crate) usize);
 
+impl ParamId {
+    /// The position in [`crate::Scenario::parameters`].
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// A number of a checked scenario: a constant or a parameter.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value {

@@ -324,6 +324,11 @@ impl Scenario {
         &self.outcomes
     }
 
+    /// Transition bands, in file order.
+    pub fn transitions(&self) -> &[Band] {
+        &self.bands
+    }
+
     pub fn groups(&self) -> &[Group] {
         &self.groups
     }

@@ -93,6 +93,13 @@ pub struct DiscountingSpec {
     pub timing: Timing,
     #[serde(default)]
     pub cycle_counting: CycleCounting,
+    /// Where the rates come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<crate::param::Confidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Default for DiscountingSpec {
@@ -102,6 +109,9 @@ impl Default for DiscountingSpec {
             outcomes: default_rate(),
             timing: Timing::default(),
             cycle_counting: CycleCounting::default(),
+            source: None,
+            confidence: None,
+            note: None,
         }
     }
 }
