@@ -128,7 +128,9 @@ pub use error::{Error, Location, Result, ScenarioError};
 pub use param::{Confidence, Distribution, Parameter};
 pub use result::{Comparison, RunResult};
 pub use scenario::{Intervention, Payer, Perspective, Scenario, State};
-pub use simulation::{DEFAULT_SEED, Engine, Simulation};
+pub use simulation::{
+    DEFAULT_CHILDREN, DEFAULT_MAX_CHILDREN, DEFAULT_MAX_DRAWS, DEFAULT_SEED, Engine, Simulation, Stop,
+};
 pub use stats::Estimate;
 
 /// The id of the arm without intervention.

@@ -44,9 +44,27 @@ struct RunArgs {
     /// Perspective of the headline figures; the scenario's own when omitted.
     #[arg(long, value_enum)]
     perspective: Option<PerspectiveArg>,
-    /// Seed recorded with the result.
+    /// Seed of every random stream.
     #[arg(long)]
     seed: Option<u64>,
+    /// Probabilistic sensitivity analysis: draws of every uncertain parameter.
+    #[arg(long)]
+    draws: Option<u64>,
+    /// Children simulated per draw (microsim).
+    #[arg(long)]
+    children: Option<u64>,
+    /// Add draws (or children) until the standard error of every NPV is at most this share of it, e.g. 0.01.
+    #[arg(long)]
+    precision: Option<f64>,
+    /// Cap on draws for --precision.
+    #[arg(long, default_value_t = lifecost::DEFAULT_MAX_DRAWS)]
+    max_draws: u64,
+    /// Cap on children per draw for --precision (microsim).
+    #[arg(long, default_value_t = lifecost::DEFAULT_MAX_CHILDREN)]
+    max_children: u64,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -60,6 +78,7 @@ enum Format {
 enum EngineArg {
     #[default]
     Cohort,
+    Microsim,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,9 +131,12 @@ fn load(path: Option<&PathBuf>) -> lifecost::Result<Scenario> {
 
 fn run(args: &RunArgs) -> lifecost::Result<String> {
     let scenario = load(args.scenario.as_ref())?;
-    let mut sim = Simulation::new(&scenario).engine(match args.engine {
-        EngineArg::Cohort => Engine::Cohort,
-    });
+    let mut sim = Simulation::new(&scenario)
+        .engine(match args.engine {
+            EngineArg::Cohort => Engine::Cohort,
+            EngineArg::Microsim => Engine::Microsim,
+        })
+        .caps(args.max_draws, args.max_children);
     if let Some(p) = args.perspective {
         sim = sim.perspective(match p {
             PerspectiveArg::Fiscal => Perspective::Fiscal,
@@ -124,7 +146,23 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
     if let Some(seed) = args.seed {
         sim = sim.seed(seed);
     }
-    let result = sim.run()?;
+    if let Some(n) = args.draws {
+        sim = sim.draws(n);
+    }
+    if let Some(n) = args.children {
+        sim = sim.children(n);
+    }
+    if let Some(p) = args.precision {
+        // Adaptive precision over draws needs a PSA; start it at the first round.
+        if args.draws.is_none() && matches!(args.engine, EngineArg::Cohort) {
+            sim = sim.draws(1);
+        }
+        sim = sim.precision(p);
+    }
+    let bar = progress_bar(args.quiet);
+    let report = |done: u64, total: u64| bar.update(done, total);
+    let result = sim.progress(&report).run()?;
+    bar.finish();
     Ok(match args.format {
         Format::Text => result.summary(),
         Format::Json => {
@@ -133,4 +171,43 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
             s
         }
     })
+}
+
+/// A progress bar on stderr that appears only after a second, and never when
+/// stderr is not a terminal or with `--quiet`.
+struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    started: std::time::Instant,
+}
+
+fn progress_bar(quiet: bool) -> Bar {
+    use std::io::IsTerminal;
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::hidden();
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} draws, {eta} left") {
+            bar.set_style(style);
+        }
+        bar
+    });
+    Bar {
+        bar,
+        started: std::time::Instant::now(),
+    }
+}
+
+impl Bar {
+    fn update(&self, done: u64, total: u64) {
+        let Some(bar) = &self.bar else { return };
+        if bar.is_hidden() && self.started.elapsed() > std::time::Duration::from_secs(1) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_length(total);
+        bar.set_position(done);
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

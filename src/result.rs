@@ -7,8 +7,8 @@ use crate::engine::ArmStreams;
 use crate::error::{Error, Result};
 use crate::report::text;
 use crate::scenario::{Perspective, Scenario};
-use crate::simulation::{Draw, Engine};
-use crate::stats::Estimate;
+use crate::simulation::{Draw, Engine, Stop};
+use crate::stats::{DistributionSummary, Estimate};
 
 /// The result of [`crate::Simulation::run`].
 #[derive(Clone, Debug)]
@@ -23,7 +23,32 @@ pub struct RunResult {
     pub(crate) perspective: Perspective,
     pub(crate) engine: Engine,
     pub(crate) seed: u64,
+    /// Figures of each draw, in draw order.
     pub(crate) draws: Vec<Draw>,
+    /// Figures of the expected (draw-averaged) streams: budget, payback, who pays.
+    pub(crate) expected: Draw,
+    pub(crate) streams: Vec<ArmStreams>,
+    /// With one microsimulation draw: figures of each replicate and its children.
+    pub(crate) replicates: Vec<(u64, Draw)>,
+    pub(crate) children: Option<u64>,
+    pub(crate) distribution: Option<Vec<DistributionSummary>>,
+    pub(crate) stop: Stop,
+    pub(crate) precision: Option<f64>,
+}
+
+/// What a run hands to [`RunResult::new`].
+pub(crate) struct RunParts {
+    pub perspective: Perspective,
+    pub engine: Engine,
+    pub seed: u64,
+    pub draws: Vec<Draw>,
+    pub expected: Draw,
+    pub streams: Vec<ArmStreams>,
+    pub replicates: Vec<(u64, Draw)>,
+    pub children: Option<u64>,
+    pub distribution: Option<Vec<DistributionSummary>>,
+    pub stop: Stop,
+    pub precision: Option<f64>,
 }
 
 /// One intervention against the status quo, across the draws of a run.
@@ -33,14 +58,24 @@ pub struct Comparison<'a> {
     index: usize,
 }
 
+/// Monte Carlo standard error of a figure from replicates (batch means):
+/// `σ² = Σ n_r (m_r − m)² / (R − 1)`, `se = √(σ²/N)`.
+pub(crate) fn replicate_se(replicates: &[(u64, Draw)], pooled: f64, f: impl Fn(&Draw) -> Option<f64>) -> f64 {
+    if replicates.len() < 2 {
+        return 0.0;
+    }
+    let mut total = 0.0;
+    let mut children = 0.0;
+    for (n, d) in replicates {
+        let Some(m) = f(d) else { return f64::NAN };
+        total += *n as f64 * (m - pooled).powi(2);
+        children += *n as f64;
+    }
+    (total / (replicates.len() as f64 - 1.0) / children).sqrt()
+}
+
 impl RunResult {
-    pub(crate) fn new(
-        scenario: &Scenario,
-        perspective: Perspective,
-        engine: Engine,
-        seed: u64,
-        draws: Vec<Draw>,
-    ) -> Self {
+    pub(crate) fn new(scenario: &Scenario, parts: RunParts) -> Self {
         RunResult {
             scenario_name: scenario.name().to_owned(),
             scenario_hash: scenario.hash(),
@@ -57,10 +92,17 @@ impl RunResult {
                 .iter()
                 .map(|i| (i.id.clone(), i.name.clone()))
                 .collect(),
-            perspective,
-            engine,
-            seed,
-            draws,
+            perspective: parts.perspective,
+            engine: parts.engine,
+            seed: parts.seed,
+            draws: parts.draws,
+            expected: parts.expected,
+            streams: parts.streams,
+            replicates: parts.replicates,
+            children: parts.children,
+            distribution: parts.distribution,
+            stop: parts.stop,
+            precision: parts.precision,
         }
     }
 
@@ -112,9 +154,24 @@ impl RunResult {
         std::iter::once(crate::STATUS_QUO).chain(self.intervention_ids.iter().map(|(id, _)| id.as_str()))
     }
 
-    /// Expected streams of the first draw (the base case), one per arm.
+    /// Expected per-child streams, one per arm (averaged over draws).
     pub fn base_streams(&self) -> &[ArmStreams] {
-        &self.draws[0].streams
+        &self.streams
+    }
+
+    /// Children simulated per draw (microsimulation only).
+    pub fn children(&self) -> Option<u64> {
+        self.children
+    }
+
+    /// Why the run stopped.
+    pub fn stop(&self) -> Stop {
+        self.stop
+    }
+
+    /// Per arm: lifetime cost per child over children (microsimulation only).
+    pub fn distribution(&self) -> Option<&[DistributionSummary]> {
+        self.distribution.as_deref()
     }
 
     /// A figure of an arm across draws.
@@ -123,7 +180,14 @@ impl RunResult {
             .unwrap_or(Estimate::exact(f64::NAN))
     }
 
+    /// Across draws; with one draw, the replicates of a microsimulation give the standard error.
     fn estimate(&self, f: impl Fn(&Draw) -> Option<f64>) -> Option<Estimate> {
+        if let [only] = self.draws.as_slice() {
+            let mean = f(only)?;
+            let mut e = Estimate::exact(mean);
+            e.se = replicate_se(&self.replicates, mean, &f);
+            return Some(e);
+        }
         let values: Option<Vec<f64>> = self.draws.iter().map(f).collect();
         values.and_then(|v| Estimate::from_draws(&v))
     }
@@ -139,6 +203,10 @@ impl RunResult {
             .arm_ids()
             .enumerate()
             .map(|(a, id)| {
+                let distribution = self.distribution.as_ref().map(|d| {
+                    let d = &d[a];
+                    json!({ "p10": num(d.p10), "p25": num(d.p25), "p50": num(d.p50), "p75": num(d.p75), "p90": num(d.p90), "p99": num(d.p99), "top10_share": num(d.top10_share) })
+                });
                 let mut by_payer = Map::new();
                 for (p, (pid, _, _)) in self.payers.iter().enumerate() {
                     by_payer.insert(pid.clone(), est(self.arm_estimate(a, |f| f.cost_by_payer[p])));
@@ -147,12 +215,16 @@ impl RunResult {
                 for (o, name) in self.outcomes.iter().enumerate() {
                     outcomes.insert(name.clone(), est(self.arm_estimate(a, |f| f.outcomes[o])));
                 }
-                json!({
+                let mut arm = json!({
                     "id": id,
                     "cost": est(self.arm_estimate(a, |f| f.cost)),
                     "cost_by_payer": by_payer,
                     "outcomes": outcomes,
-                })
+                });
+                if let (Some(d), Some(obj)) = (distribution, arm.as_object_mut()) {
+                    obj.insert("lifetime_cost_distribution".to_owned(), d);
+                }
+                arm
             })
             .collect();
         json!({
@@ -160,9 +232,10 @@ impl RunResult {
             "version": env!("CARGO_PKG_VERSION"),
             "seed": self.seed,
             "draws": self.draws.len(),
-            "children": Json::Null,
+            "children": self.children,
             "engine": self.engine.as_str(),
             "scenario_hash": self.scenario_hash,
+            "stop": { "reason": self.stop.as_str(), "precision": self.precision },
             "arms": arms,
             "comparisons": self.comparisons().map(|c| c.to_json()).collect::<Vec<_>>(),
         })
@@ -249,15 +322,15 @@ impl<'a> Comparison<'a> {
         (p, (p * (1.0 - p) / n).sqrt())
     }
 
-    /// Payback year in the first draw (the base case): (discounted, undiscounted).
+    /// Payback year of the expected streams: (discounted, undiscounted).
     pub fn payback_year(&self) -> (Option<f64>, Option<f64>) {
-        let c = self.figures(&self.run.draws[0]);
+        let c = self.base();
         (c.payback_discounted, c.payback_undiscounted)
     }
 
-    /// Base-case figures of the first draw.
+    /// Figures of the expected streams (the base case in a deterministic run).
     pub fn base(&self) -> &'a ComparisonFigures {
-        self.figures(&self.run.draws[0])
+        self.figures(&self.run.expected)
     }
 
     /// The readable grant table.

@@ -1,14 +1,26 @@
 //! Running a scenario: `Simulation::new(&scenario)…run()`.
 
+use rayon::prelude::*;
+
 use crate::economics::{self, ArmFigures, ComparisonFigures, Frame, break_even};
-use crate::engine::{ArmStreams, EngineError, cohort};
+use crate::engine::microsim::{self, MicrosimOptions};
+use crate::engine::{ArmStreams, EngineError, cohort, rng};
 use crate::error::{Error, Result, ScenarioError};
 use crate::model::Model;
 use crate::result::RunResult;
 use crate::scenario::{Perspective, Scenario};
+use crate::stats::DistributionSummary;
 
 /// The seed used when none is given. The library never takes entropy from the OS.
 pub const DEFAULT_SEED: u64 = 20_240_101;
+/// Children simulated per draw by the microsimulation unless told otherwise.
+pub const DEFAULT_CHILDREN: u64 = 10_000;
+/// Most draws adaptive precision will run unless told otherwise.
+pub const DEFAULT_MAX_DRAWS: u64 = 100_000;
+/// Most children per draw adaptive precision will simulate unless told otherwise.
+pub const DEFAULT_MAX_CHILDREN: u64 = 10_000_000;
+/// Draws per round of adaptive precision, before the first check.
+const FIRST_ROUND: u64 = 200;
 
 /// How the expected streams of a draw are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,16 +29,43 @@ pub enum Engine {
     /// Exact expected state occupancy by matrix–vector products.
     #[default]
     Cohort,
+    /// Every child simulated individually, with common random numbers across arms.
+    Microsim,
 }
 
 impl Engine {
-    /// The name used by the CLI and in results: `cohort`.
+    /// The name used by the CLI and in results: `cohort` or `microsim`.
     pub fn as_str(self) -> &'static str {
         match self {
             Engine::Cohort => "cohort",
+            Engine::Microsim => "microsim",
         }
     }
 }
+
+/// Why an adaptive run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The asked number of draws (and children) was run.
+    Fixed,
+    /// The Monte Carlo standard error of every NPV reached the asked precision.
+    Precision,
+    /// The cap on draws or children was reached first.
+    Cap,
+}
+
+impl Stop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stop::Fixed => "fixed",
+            Stop::Precision => "precision",
+            Stop::Cap => "cap",
+        }
+    }
+}
+
+/// Progress of a run: units done out of the planned total (draws, or batches of children).
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 /// A configured run of a scenario.
 ///
@@ -35,36 +74,57 @@ impl Engine {
 /// ```
 /// # fn main() -> Result<(), lifecost::Error> {
 /// let scenario = lifecost::Scenario::default_scenario()?;
-/// let run = lifecost::Simulation::new(&scenario).run()?;
+/// let run = lifecost::Simulation::new(&scenario).draws(200).seed(7).run()?;
 /// let tsi = run.compare("tsi")?;
 /// println!("{}", tsi.summary());
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct Simulation<'a> {
     scenario: &'a Scenario,
     perspective: Perspective,
     engine: Engine,
     seed: u64,
+    draws: Option<u64>,
+    children: u64,
+    precision: Option<f64>,
+    max_draws: u64,
+    max_children: u64,
+    common_random_numbers: bool,
+    progress: Option<Progress<'a>>,
 }
 
-/// Everything one draw produces: the streams and the figures.
+/// The figures of one draw.
 #[derive(Clone, Debug)]
 pub(crate) struct Draw {
-    pub streams: Vec<ArmStreams>,
     pub arms: Vec<ArmFigures>,
     pub comparisons: Vec<ComparisonFigures>,
 }
 
+/// Everything one draw produces.
+struct Outcome {
+    figures: Draw,
+    streams: Vec<ArmStreams>,
+    replicates: Vec<(u64, Draw)>,
+    lifetime_cost: Vec<crate::stats::Histogram>,
+}
+
 impl<'a> Simulation<'a> {
-    /// A base-case run of `scenario` in its own perspective.
+    /// A base-case cohort run of `scenario` in its own perspective.
     pub fn new(scenario: &'a Scenario) -> Self {
         Simulation {
             scenario,
             perspective: scenario.perspective(),
             engine: Engine::Cohort,
             seed: DEFAULT_SEED,
+            draws: None,
+            children: DEFAULT_CHILDREN,
+            precision: None,
+            max_draws: DEFAULT_MAX_DRAWS,
+            max_children: DEFAULT_MAX_CHILDREN,
+            common_random_numbers: true,
+            progress: None,
         }
     }
 
@@ -80,57 +140,310 @@ impl<'a> Simulation<'a> {
         self
     }
 
-    /// The seed recorded with the result. The default is [`DEFAULT_SEED`].
+    /// The seed of every random stream. The default is [`DEFAULT_SEED`].
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
-    /// Runs the base case: every parameter at its mean.
+    /// Probabilistic sensitivity analysis with `n` draws of every uncertain
+    /// parameter. The default is none: the base case, every parameter at its mean.
+    pub fn draws(mut self, n: u64) -> Self {
+        self.draws = Some(n.max(1));
+        self
+    }
+
+    /// Children simulated per draw by the microsimulation. The default is [`DEFAULT_CHILDREN`].
+    pub fn children(mut self, n: u64) -> Self {
+        self.children = n.max(1);
+        self
+    }
+
+    /// Keep adding draws (with draws) or children (a microsimulation without
+    /// draws) until the Monte Carlo standard error of every NPV is at most
+    /// `relative · |NPV|`, or a cap is reached. The default is no target.
+    pub fn precision(mut self, relative: f64) -> Self {
+        self.precision = Some(relative);
+        self
+    }
+
+    /// Caps for adaptive precision. The defaults are [`DEFAULT_MAX_DRAWS`] and [`DEFAULT_MAX_CHILDREN`].
+    pub fn caps(mut self, max_draws: u64, max_children: u64) -> Self {
+        self.max_draws = max_draws.max(1);
+        self.max_children = max_children.max(1);
+        self
+    }
+
+    /// Whether every arm of the microsimulation uses the same random numbers
+    /// for a child. The default is `true`; `false` is for measuring what
+    /// common random numbers gain.
+    pub fn common_random_numbers(mut self, on: bool) -> Self {
+        self.common_random_numbers = on;
+        self
+    }
+
+    /// Called with (done, total) as the run proceeds. The default is none.
+    pub fn progress(mut self, report: Progress<'a>) -> Self {
+        self.progress = Some(report);
+        self
+    }
+
+    /// Runs the simulation.
     ///
     /// # Errors
     ///
-    /// [`Error::Scenario`] when an effect or a drawn value makes a row of
-    /// transition probabilities exceed 1, naming the field, state, age and arm.
+    /// [`Error::Scenario`] when the cohort engine is asked to run history
+    /// rules, when the precision target is not a positive number, or when an
+    /// effect or a drawn value makes a row of transition probabilities exceed
+    /// 1 (naming the field, state, age, arm and draw).
     pub fn run(&self) -> Result<RunResult> {
-        let values = self.scenario.base_values();
-        let draw = evaluate(self.scenario, &values, self.perspective)?;
-        Ok(RunResult::new(
+        let scenario = self.scenario;
+        if self.engine == Engine::Cohort && !scenario.history().is_empty() {
+            return Err(Error::Scenario(scenario.locate(ScenarioError::new(
+                "history[0]",
+                "is a rule on a child's past, which the cohort engine cannot follow; expected --engine microsim",
+            ))));
+        }
+        if let Some(p) = self.precision
+            && !(p.is_finite() && p > 0.0)
+        {
+            return Err(Error::Scenario(ScenarioError::new(
+                "precision",
+                format!("is {p}; expected a relative standard error > 0, e.g. 0.01"),
+            )));
+        }
+        let base = scenario.base_values();
+        let break_even = self.break_even(&base)?;
+        let mut result = match self.draws {
+            None => self.run_base(&base)?,
+            Some(n) => self.run_draws(n)?,
+        };
+        for (c, scale) in result.expected.comparisons.iter_mut().zip(break_even) {
+            c.break_even_effect_scale = scale;
+        }
+        Ok(result)
+    }
+
+    fn run_base(&self, base: &[f64]) -> Result<RunResult> {
+        let mut children = self.children;
+        let mut stop = Stop::Fixed;
+        loop {
+            let outcome = self.evaluate(0, base, children)?;
+            let done = match self.precision {
+                Some(p) if self.engine == Engine::Microsim => {
+                    let precise = precise_enough(&outcome, p);
+                    if precise {
+                        stop = Stop::Precision;
+                    } else if children >= self.max_children {
+                        stop = Stop::Cap;
+                    }
+                    precise || children >= self.max_children
+                }
+                _ => true,
+            };
+            if done {
+                let children = (self.engine == Engine::Microsim).then_some(children);
+                return Ok(self.result(vec![outcome.figures.clone()], outcome, children, stop));
+            }
+            children = (children * 2).min(self.max_children);
+        }
+    }
+
+    fn run_draws(&self, n: u64) -> Result<RunResult> {
+        let mut target = match self.precision {
+            Some(_) => FIRST_ROUND.min(self.max_draws),
+            None => n,
+        };
+        let mut draws: Vec<Draw> = Vec::new();
+        let mut sum: Option<Outcome> = None;
+        let stop = loop {
+            let first = draws.len() as u64;
+            let done_before = std::sync::atomic::AtomicU64::new(first);
+            let outcomes: Vec<Result<Outcome>> = (first..target)
+                .into_par_iter()
+                .map(|d| {
+                    let values = draw_values(self.scenario, self.seed, d);
+                    let out = self.evaluate(d, &values, self.children).map_err(|e| with_draw(e, d));
+                    if let Some(report) = self.progress {
+                        let done = done_before.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        report(done, target);
+                    }
+                    out
+                })
+                .collect();
+            // Merged in draw order, whatever the thread that ran each draw.
+            for outcome in outcomes {
+                let outcome = outcome?;
+                draws.push(outcome.figures.clone());
+                match &mut sum {
+                    None => sum = Some(outcome),
+                    Some(total) => {
+                        for (a, b) in total.streams.iter_mut().zip(&outcome.streams) {
+                            a.add_scaled(b, 1.0);
+                        }
+                        for (a, b) in total.lifetime_cost.iter_mut().zip(&outcome.lifetime_cost) {
+                            a.merge(b);
+                        }
+                    }
+                }
+            }
+            let len = draws.len() as u64;
+            match self.precision {
+                None => break Stop::Fixed,
+                Some(p) => {
+                    if npv_precise(&draws, p) {
+                        break Stop::Precision;
+                    }
+                    if len >= self.max_draws {
+                        break Stop::Cap;
+                    }
+                    target = (len * 2).min(self.max_draws);
+                }
+            }
+        };
+        let mut total = sum.expect("at least one draw ran");
+        let w = 1.0 / draws.len() as f64;
+        for s in &mut total.streams {
+            let sum = s.clone();
+            *s = sum.zeroed();
+            s.add_scaled(&sum, w);
+        }
+        total.replicates.clear();
+        let children = (self.engine == Engine::Microsim).then_some(self.children);
+        Ok(self.result(draws, total, children, stop))
+    }
+
+    /// Assembles the result: per-draw figures, and the figures of the expected streams.
+    fn result(&self, mut draws: Vec<Draw>, outcome: Outcome, children: Option<u64>, stop: Stop) -> RunResult {
+        let frame = Frame::new(self.scenario, self.perspective);
+        let expected = figures(self.scenario, &frame, &outcome.streams);
+        // Per-draw budgets are not reported; the expected streams carry the budget view.
+        for d in &mut draws {
+            for c in &mut d.comparisons {
+                c.program.budget = Vec::new();
+            }
+        }
+        let distribution: Option<Vec<DistributionSummary>> =
+            children.map(|_| outcome.lifetime_cost.iter().map(|h| h.summary()).collect());
+        RunResult::new(
             self.scenario,
-            self.perspective,
-            self.engine,
-            self.seed,
-            vec![draw],
-        ))
+            crate::result::RunParts {
+                perspective: self.perspective,
+                engine: self.engine,
+                seed: self.seed,
+                draws,
+                expected,
+                streams: outcome.streams,
+                replicates: outcome.replicates,
+                children,
+                distribution,
+                stop,
+                precision: self.precision,
+            },
+        )
+    }
+
+    /// Compiles and runs one draw with the configured engine.
+    fn evaluate(&self, draw: u64, values: &[f64], children: u64) -> Result<Outcome> {
+        let scenario = self.scenario;
+        let model = Model::compile(scenario, values)?;
+        let frame = Frame::new(scenario, self.perspective);
+        match self.engine {
+            Engine::Cohort => {
+                let streams = cohort::run(&model, 1.0).map_err(|e| engine_error(scenario, e))?;
+                Ok(Outcome {
+                    figures: figures(scenario, &frame, &streams),
+                    streams,
+                    replicates: Vec::new(),
+                    lifetime_cost: Vec::new(),
+                })
+            }
+            Engine::Microsim => {
+                let valuation = economics::valuation(&frame, &model);
+                let options = MicrosimOptions {
+                    seed: self.seed,
+                    draw,
+                    children,
+                    common_random_numbers: self.common_random_numbers,
+                };
+                let out = microsim::run(&model, &valuation, options).map_err(|e| engine_error(scenario, e))?;
+                let replicates = out
+                    .replicates
+                    .iter()
+                    .map(|(n, streams)| (*n, figures(scenario, &frame, streams)))
+                    .collect();
+                Ok(Outcome {
+                    figures: figures(scenario, &frame, &out.streams),
+                    streams: out.streams,
+                    replicates,
+                    lifetime_cost: out.lifetime_cost,
+                })
+            }
+        }
+    }
+
+    /// Break-even effect scale of each intervention at the base case, by the
+    /// cohort engine (`None` each when history rules need the microsimulation).
+    fn break_even(&self, base: &[f64]) -> Result<Vec<Option<f64>>> {
+        let scenario = self.scenario;
+        if !scenario.history().is_empty() {
+            return Ok(vec![None; scenario.interventions().len()]);
+        }
+        let model = Model::compile(scenario, base)?;
+        let frame = Frame::new(scenario, self.perspective);
+        let status_quo = cohort::run_arm(&model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
+        scenario
+            .interventions()
+            .iter()
+            .enumerate()
+            .map(|(k, iv)| {
+                break_even::effect_scale(|scale| {
+                    let arm =
+                        cohort::run_arm(&model, &model.arms[k + 1], scale).map_err(|e| engine_error(scenario, e))?;
+                    Ok::<_, Error>(economics::compare(&frame, &status_quo, &arm, iv.program.start_year).npv)
+                })
+            })
+            .collect()
     }
 }
 
-/// Compiles, runs and evaluates one draw.
-pub(crate) fn evaluate(scenario: &Scenario, values: &[f64], perspective: Perspective) -> Result<Draw> {
-    let model = Model::compile(scenario, values)?;
-    let streams = cohort::run(&model, 1.0).map_err(|e| engine_error(scenario, e))?;
-    let frame = Frame::new(scenario, perspective);
-    let arms = streams
+/// Economic figures of one set of arm streams.
+fn figures(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams]) -> Draw {
+    let arms = streams.iter().map(|s| economics::arm_figures(frame, s)).collect();
+    let comparisons = scenario
+        .interventions()
         .iter()
         .enumerate()
-        .map(|(a, s)| economics::arm_figures(&frame, &model, a, s))
+        .map(|(k, iv)| economics::compare(frame, &streams[0], &streams[k + 1], iv.program.start_year))
         .collect();
-    let mut comparisons = Vec::with_capacity(scenario.interventions().len());
-    for (k, iv) in scenario.interventions().iter().enumerate() {
-        let arm = k + 1;
-        let start_year = iv.program.start_year;
-        let mut c = economics::compare(&frame, &model, &streams[0], arm, &streams[arm], start_year);
-        c.break_even_effect_scale = break_even::effect_scale(|scale| {
-            let scaled = cohort::run_arm(&model, &model.arms[arm], scale).map_err(|e| engine_error(scenario, e))?;
-            Ok::<_, Error>(economics::compare(&frame, &model, &streams[0], arm, &scaled, start_year).npv)
-        })?;
-        comparisons.push(c);
-    }
-    Ok(Draw {
-        streams,
-        arms,
-        comparisons,
+    Draw { arms, comparisons }
+}
+
+/// Whether the replicates of a microsimulation pin every NPV down to `relative`.
+fn precise_enough(outcome: &Outcome, relative: f64) -> bool {
+    outcome.figures.comparisons.iter().enumerate().all(|(k, c)| {
+        let se = crate::result::replicate_se(&outcome.replicates, c.npv, |d| Some(d.comparisons[k].npv));
+        outcome.replicates.len() > 1 && se <= relative * c.npv.abs()
     })
+}
+
+/// Whether the draws pin every expected NPV down to `relative`.
+fn npv_precise(draws: &[Draw], relative: f64) -> bool {
+    let n_comparisons = draws.first().map_or(0, |d| d.comparisons.len());
+    (0..n_comparisons).all(|k| {
+        let values: Vec<f64> = draws.iter().map(|d| d.comparisons[k].npv).collect();
+        crate::stats::Estimate::from_draws(&values).is_some_and(|e| draws.len() > 1 && e.se <= relative * e.mean.abs())
+    })
+}
+
+fn with_draw(e: Error, draw: u64) -> Error {
+    match e {
+        Error::Scenario(mut s) => {
+            s.message = format!("{} (draw {draw})", s.message);
+            Error::Scenario(s)
+        }
+        other => other,
+    }
 }
 
 fn engine_error(scenario: &Scenario, e: EngineError) -> Error {
@@ -143,4 +456,12 @@ fn engine_error(scenario: &Scenario, e: EngineError) -> Error {
             ),
         ))),
     }
+}
+
+/// The draw whose parameters `sample_all` would give; for callers that replay one draw.
+pub fn draw_values(scenario: &Scenario, seed: u64, draw: u64) -> Vec<f64> {
+    let mut values = vec![0.0; scenario.parameters().len()];
+    let mut stream = rng::parameter_stream(seed, draw);
+    crate::param::sample_all(scenario.parameters(), scenario.correlations(), &mut stream, &mut values);
+    values
 }

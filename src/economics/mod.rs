@@ -11,6 +11,7 @@ pub use discount::DiscountRate;
 use nalgebra::DMatrix;
 
 use crate::engine::ArmStreams;
+use crate::engine::microsim::Valuation;
 use crate::model::Model;
 use crate::scenario::{Perspective, Scenario};
 
@@ -124,24 +125,24 @@ fn row_pv(m: &DMatrix<f64>, r: usize, factors: &[f64]) -> f64 {
 
 /// The intervention's per-child costs by payer and cycle: participant costs
 /// plus the child's share of the program's fixed costs in cycle 0.
-pub fn intervention_stream(model: &Model, arm: usize, streams: &ArmStreams) -> DMatrix<f64> {
+pub fn intervention_stream(streams: &ArmStreams) -> DMatrix<f64> {
     let mut m = streams.intervention.clone();
-    if let Some(iv) = &model.arms[arm].intervention
+    if let Some(program) = &streams.program
         && m.ncols() > 0
     {
         for p in 0..m.nrows() {
-            m[(p, 0)] += iv.fixed_costs[p] / iv.children_per_year;
+            m[(p, 0)] += program.fixed_costs[p] / program.children_per_year;
         }
     }
     m
 }
 
 /// Per-arm figures.
-pub fn arm_figures(frame: &Frame, model: &Model, arm: usize, streams: &ArmStreams) -> ArmFigures {
+pub fn arm_figures(frame: &Frame, streams: &ArmStreams) -> ArmFigures {
     let n = streams.n_cycles();
     let cf = frame.cost_rate.factors(n, frame.offset);
     let of = frame.outcome_rate.factors(n, frame.offset);
-    let total = &streams.care + intervention_stream(model, arm, streams);
+    let total = &streams.care + intervention_stream(streams);
     let cost_by_payer: Vec<f64> = (0..total.nrows()).map(|p| row_pv(&total, p, &cf)).collect();
     let cost = cost_by_payer
         .iter()
@@ -159,20 +160,13 @@ pub fn arm_figures(frame: &Frame, model: &Model, arm: usize, streams: &ArmStream
     }
 }
 
-/// Arm `arm` (an intervention) against arm 0 (the status quo).
-pub fn compare(
-    frame: &Frame,
-    model: &Model,
-    status_quo: &ArmStreams,
-    arm: usize,
-    streams: &ArmStreams,
-    start_year: i32,
-) -> ComparisonFigures {
+/// An intervention arm against the status quo.
+pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, start_year: i32) -> ComparisonFigures {
     let n = streams.n_cycles();
     let cf = frame.cost_rate.factors(n, frame.offset);
     let of = frame.outcome_rate.factors(n, frame.offset);
     let saved = &status_quo.care - &streams.care;
-    let paid = intervention_stream(model, arm, streams);
+    let paid = intervention_stream(streams);
 
     let by_payer: Vec<Flows> = (0..saved.nrows())
         .map(|p| {
@@ -221,7 +215,7 @@ pub fn compare(
         by_payer,
         incremental_outcomes,
         icer,
-        program: program(frame, model, arm, &saved, &streams.intervention, start_year),
+        program: program(frame, streams, &saved, start_year),
         break_even_effect_scale: None,
     }
 }
@@ -246,25 +240,19 @@ pub fn payback(net: &[f64]) -> Option<f64> {
     if was_negative { None } else { Some(0.0) }
 }
 
-fn program(
-    frame: &Frame,
-    model: &Model,
-    arm: usize,
-    saved: &DMatrix<f64>,
-    participant: &DMatrix<f64>,
-    start_year: i32,
-) -> ProgramFigures {
-    let iv = model.arms[arm]
-        .intervention
-        .as_ref()
-        .expect("a comparison arm runs an intervention");
-    let (years, cpy) = (iv.program_years as usize, iv.children_per_year);
+fn program(frame: &Frame, streams: &ArmStreams, saved: &DMatrix<f64>, start_year: i32) -> ProgramFigures {
+    let participant = &streams.intervention;
+    let (program_years, cpy, fixed) = match &streams.program {
+        Some(p) => (p.years, p.children_per_year, p.fixed_costs.as_slice()),
+        None => (1, 1.0, &[][..]),
+    };
+    let years = program_years as usize;
     let n_payers = saved.nrows();
     let n_years = years + saved.ncols().saturating_sub(1);
     let mut budget = vec![vec![Flows::default(); n_payers]; n_years];
     for y in 0..years {
         for p in 0..n_payers {
-            budget[y][p].cost += iv.fixed_costs[p];
+            budget[y][p].cost += fixed.get(p).copied().unwrap_or(0.0);
             for t in 0..saved.ncols() {
                 budget[y + t][p].cost += cpy * participant[(p, t)];
                 budget[y + t][p].savings += cpy * saved[(p, t)];
@@ -290,14 +278,45 @@ fn program(
     };
     let (cost, savings) = (total(|f| f.cost), total(|f| f.savings));
     ProgramFigures {
-        children: cpy * years as f64,
-        years: iv.program_years,
+        children: cpy * f64::from(program_years),
+        years: program_years,
         children_per_year: cpy,
         start_year,
         cost,
         savings,
         npv: savings - cost,
         budget,
+    }
+}
+
+/// What a child's path is worth in this frame, for the microsimulation's
+/// per-child figures: discount factors and perspective costs.
+pub fn valuation(frame: &Frame, model: &Model) -> Valuation {
+    let n = model.n_cycles();
+    let in_perspective = |m: &DMatrix<f64>, row: usize| -> f64 {
+        (0..m.ncols()).filter(|&p| frame.included[p]).map(|p| m[(row, p)]).sum()
+    };
+    let per_arm = |f: &dyn Fn(&crate::model::InterventionModel) -> f64| -> Vec<f64> {
+        model
+            .arms
+            .iter()
+            .map(|a| a.intervention.as_ref().map_or(0.0, f))
+            .collect()
+    };
+    let perspective_sum = |v: &nalgebra::DVector<f64>| -> f64 {
+        v.iter().zip(&frame.included).filter(|(_, i)| **i).map(|(x, _)| x).sum()
+    };
+    Valuation {
+        factors: frame.cost_rate.factors(n, frame.offset),
+        annual: (0..model.n_states())
+            .map(|s| in_perspective(&model.state_costs, s))
+            .collect(),
+        entry: (0..model.n_states())
+            .map(|s| in_perspective(&model.entry_costs, s))
+            .collect(),
+        once: per_arm(&|iv| perspective_sum(&iv.once_costs)),
+        yearly: per_arm(&|iv| perspective_sum(&iv.yearly_costs)),
+        fixed: per_arm(&|iv| perspective_sum(&iv.fixed_costs) / iv.children_per_year),
     }
 }
 

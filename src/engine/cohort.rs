@@ -22,7 +22,7 @@ pub fn run(model: &Model, scale: f64) -> Result<Vec<ArmStreams>, EngineError> {
 
 /// Expected per-child streams of one arm, the groups weighted by size.
 pub fn run_arm(model: &Model, arm: &Arm, scale: f64) -> Result<ArmStreams, EngineError> {
-    let mut out = ArmStreams::zeros(arm.id.clone(), model);
+    let mut out = ArmStreams::zeros(arm, model);
     for group in &model.groups {
         run_group(model, arm, group, scale, &mut out)?;
     }

@@ -5,10 +5,12 @@
 //! yearly amounts per child, which the economics layer discounts once.
 
 pub mod cohort;
+pub mod microsim;
+pub mod rng;
 
 use nalgebra::DMatrix;
 
-use crate::model::Model;
+use crate::model::{Arm, Model};
 
 /// Undiscounted per-child streams of one arm; column `t` is cycle `t` since
 /// the start (the group's start age).
@@ -27,13 +29,29 @@ pub struct ArmStreams {
     pub entries: DMatrix<f64>,
     /// Expected share of children who take part in the intervention.
     pub participants: f64,
+    /// The program delivering the arm's intervention, if any.
+    pub program: Option<ProgramStreams>,
+}
+
+/// An intervention's program: fixed costs that belong to the program, not to a child.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgramStreams {
+    pub years: u32,
+    pub children_per_year: f64,
+    /// Fixed cost per program year, by payer.
+    pub fixed_costs: Vec<f64>,
 }
 
 impl ArmStreams {
-    pub(crate) fn zeros(arm: String, model: &Model) -> Self {
+    pub(crate) fn zeros(arm: &Arm, model: &Model) -> Self {
         let n = model.n_cycles();
         ArmStreams {
-            arm,
+            program: arm.intervention.as_ref().map(|iv| ProgramStreams {
+                years: iv.program_years,
+                children_per_year: iv.children_per_year,
+                fixed_costs: iv.fixed_costs.iter().copied().collect(),
+            }),
+            arm: arm.id.clone(),
             care: DMatrix::zeros(model.n_payers(), n),
             intervention: DMatrix::zeros(model.n_payers(), n),
             outcomes: DMatrix::zeros(model.n_outcomes(), n),
@@ -46,6 +64,32 @@ impl ArmStreams {
     /// Number of cycles.
     pub fn n_cycles(&self) -> usize {
         self.care.ncols()
+    }
+
+    /// Adds `w · other` (the same arm of another draw), e.g. to average draws.
+    pub fn add_scaled(&mut self, other: &ArmStreams, w: f64) {
+        self.care += &other.care * w;
+        self.intervention += &other.intervention * w;
+        self.outcomes += &other.outcomes * w;
+        self.occupancy += &other.occupancy * w;
+        self.entries += &other.entries * w;
+        self.participants += other.participants * w;
+        if let (Some(mine), Some(theirs)) = (&mut self.program, &other.program) {
+            for (a, b) in mine.fixed_costs.iter_mut().zip(&theirs.fixed_costs) {
+                *a += b * w;
+            }
+        }
+    }
+
+    /// The same shape with every amount 0.
+    pub fn zeroed(&self) -> ArmStreams {
+        let mut z = self.clone();
+        z.add_scaled(self, -1.0);
+        z.participants = 0.0;
+        if let Some(p) = &mut z.program {
+            p.fixed_costs.iter_mut().for_each(|x| *x = 0.0);
+        }
+        z
     }
 }
 

@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 pub use effect::apply_effects;
 
 use crate::error::ScenarioError;
-use crate::scenario::{CycleCounting, EffectKind, Scenario};
+use crate::scenario::{CycleCounting, EffectKind, HistoryCondition, Scenario};
 
 /// A scenario evaluated at one draw of its parameters.
 #[derive(Clone, Debug)]
@@ -33,6 +33,16 @@ pub struct Model {
     pub groups: Vec<GroupModel>,
     /// Arm 0 is the status quo; arm `k + 1` runs intervention `k`.
     pub arms: Vec<Arm>,
+    /// Rules on a child's past, one entry per source state (every arm).
+    pub history: Vec<HistoryModel>,
+}
+
+/// A history rule evaluated at one draw, for one source state.
+#[derive(Clone, Debug)]
+pub struct HistoryModel {
+    pub condition: HistoryCondition,
+    /// The change, as an always-active effect.
+    pub effect: EffectModel,
 }
 
 /// A population group: its weight among all children, start age and start distribution.
@@ -115,6 +125,18 @@ impl EffectModel {
     }
 }
 
+/// Cox's factor turning a standardised mean difference into a log odds ratio.
+const COX: f64 = 1.65;
+
+/// The ratio an effect works with: the value itself, or `exp(1.65·d)` for an effect size.
+fn working_ratio(kind: EffectKind, value: f64) -> f64 {
+    if kind == EffectKind::EffectSizeD {
+        (COX * value).exp()
+    } else {
+        value
+    }
+}
+
 impl Model {
     /// Compiles `scenario` at parameter values `values` (one per parameter).
     ///
@@ -182,11 +204,7 @@ impl Model {
                 .iter()
                 .map(|e| {
                     let v = e.value.get(values);
-                    let ratio = if e.kind == EffectKind::EffectSizeD {
-                        (1.65 * v).exp()
-                    } else {
-                        v
-                    };
+                    let ratio = working_ratio(e.kind, v);
                     EffectModel {
                         from: e.from,
                         to: e.to.clone(),
@@ -215,7 +233,28 @@ impl Model {
             });
         }
 
+        let mut history = Vec::new();
+        for rule in &scenario.history {
+            let v = rule.value.get(values);
+            let ratio = working_ratio(rule.kind, v);
+            for &from in &rule.from {
+                history.push(HistoryModel {
+                    condition: rule.condition,
+                    effect: EffectModel {
+                        from,
+                        to: rule.to.clone(),
+                        kind: rule.kind,
+                        ratio,
+                        duration: f64::INFINITY,
+                        half_life: None,
+                        path: rule.path.clone(),
+                    },
+                });
+            }
+        }
+
         Ok(Model {
+            history,
             start_age,
             end_age,
             counting: scenario.discounting.cycle_counting,

@@ -5,8 +5,12 @@
 //! A set of values for all parameters is one *draw*; the base case is the
 //! draw in which every parameter takes its [`Distribution::mean`].
 
+mod correlation;
+mod sample;
 mod spec;
 
+pub use correlation::Correlation;
+pub use sample::sample_all;
 pub use spec::{Confidence, DistArgs, ParameterSpec, Quantity, Scalar};
 
 /// 97.5th percentile of the standard normal: the half-width of a 95 % interval in SDs.
@@ -69,7 +73,43 @@ impl Distribution {
     /// not finite, or impossible (e.g. a beta whose variance exceeds
     /// `mean·(1−mean)`).
     pub fn from_spec(kind: &str, a: &DistArgs) -> Result<Distribution, String> {
+        let d = Self::from_args(kind, a)?;
+        let mean = d.mean();
+        let spread_ok = match d {
+            Distribution::LogNormal { mu, sigma } => (mu + sigma * sigma).exp().is_finite(),
+            _ => true,
+        };
+        if mean.is_finite() && spread_ok {
+            Ok(d)
+        } else {
+            Err(format!(
+                "{kind} with these arguments has no finite mean or variance; expected arguments of ordinary size"
+            ))
+        }
+    }
+
+    fn from_args(kind: &str, a: &DistArgs) -> Result<Distribution, String> {
         let given = given_keys(a);
+        let forms = match kind {
+            "beta" => Some((&["mean", "sd", "alpha", "beta"][..], "{ mean, sd } or { alpha, beta }")),
+            "gamma" => Some((
+                &["mean", "sd", "shape", "scale"][..],
+                "{ mean, sd } or { shape, scale }",
+            )),
+            "lognormal" => Some((
+                &["mean", "sd", "median", "ci95"][..],
+                "{ mean, sd } or { median, ci95 }",
+            )),
+            "normal" => Some((&["mean", "sd"][..], "{ mean, sd }")),
+            "uniform" => Some((&["min", "max"][..], "{ min, max }")),
+            "triangular" | "pert" => Some((&["min", "mode", "max"][..], "{ min, mode, max }")),
+            _ => None,
+        };
+        if let Some((allowed, form)) = forms
+            && let Some(k) = given.iter().find(|k| !allowed.contains(k))
+        {
+            return Err(format!("`{k}` is not an argument of {kind}; expected {kind} = {form}"));
+        }
         let only = |allowed: &[&str], form: &str| -> Result<(), String> {
             match given.iter().find(|k| !allowed.contains(k)) {
                 Some(k) => Err(format!("`{k}` is not an argument of {kind}; expected {form}")),
@@ -241,6 +281,8 @@ pub struct Parameter {
     /// Whether it was declared in `[parameters]` (and so may be referenced).
     pub named: bool,
     pub distribution: Distribution,
+    /// Draws are restricted to `[lo, hi]`.
+    pub truncate: Option<(f64, f64)>,
     pub unit: Option<String>,
     pub price_year: Option<i32>,
     pub source: Option<String>,
@@ -248,6 +290,13 @@ pub struct Parameter {
     pub note: Option<String>,
     pub low: Option<f64>,
     pub high: Option<f64>,
+}
+
+impl Parameter {
+    /// Smallest and largest value a draw can take, truncation included.
+    pub fn support(&self) -> (f64, f64) {
+        self.truncate.unwrap_or_else(|| self.distribution.support())
+    }
 }
 
 /// Index of a parameter in [`crate::Scenario::parameters`].

@@ -106,6 +106,9 @@ pub struct ParameterSpec {
     /// `{ min, mode, max }` (beta-PERT, λ = 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pert: Option<DistArgs>,
+    /// Truncation bounds `[lo, hi]` of a distribution: draws fall within them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncate: Option<[f64; 2]>,
     /// Low value for one-way sensitivity; defaults to the 5th percentile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low: Option<f64>,

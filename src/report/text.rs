@@ -23,10 +23,20 @@ pub fn amount(x: f64) -> String {
 }
 
 fn with_interval(e: &Estimate, f: impl Fn(f64) -> String) -> String {
-    if e.se > 0.0 {
+    if e.p95 > e.p5 {
         format!("{}  (90 %: {} to {})", f(e.mean), f(e.p5), f(e.p95))
+    } else if e.se > 0.0 {
+        format!("{}  (± {} MC s.e.)", f(e.mean), f(e.se))
     } else {
         f(e.mean)
+    }
+}
+
+fn percent(x: f64) -> String {
+    let p = format!("{:.0} %", 100.0 * x);
+    match p.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => p,
     }
 }
 
@@ -104,7 +114,7 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
         &mut out,
         "Return on investment (ROI)",
         c.roi().map_or("not defined (no cost)".to_owned(), |e| {
-            with_interval(&e, |x| format!("{:.0} %", 100.0 * x))
+            with_interval(&e, percent)
         }),
     );
     let (discounted, undiscounted) = c.payback_year();

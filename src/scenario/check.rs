@@ -4,11 +4,14 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use super::spec::{EffectSpec, InterventionSpec, RateSpec, ScenarioSpec};
-use super::{Band, Discounting, Effect, EffectKind, Group, Intervention, Payer, Program, Scenario, State};
+use super::spec::{CorrelationSpec, EffectSpec, HistorySpec, InterventionSpec, OneOrMany, RateSpec, ScenarioSpec};
+use super::{
+    Band, Discounting, Effect, EffectKind, Group, HistoryCondition, HistoryRule, Intervention, Payer, Program,
+    Scenario, State,
+};
 use crate::economics::DiscountRate;
 use crate::error::ScenarioError;
-use crate::param::{Distribution, ParamId, Parameter, ParameterSpec, Quantity, Scalar, Value};
+use crate::param::{Correlation, Distribution, ParamId, Parameter, ParameterSpec, Quantity, Scalar, Value};
 
 /// Longest horizon accepted, in years.
 pub const MAX_HORIZON: u32 = 150;
@@ -29,14 +32,20 @@ enum Kind {
     Probability,
     Cost,
     Ratio,
+    /// A standardised mean difference: its value (or mean) within ±[`MAX_EFFECT_SIZE`].
+    EffectSize,
     Real,
 }
+
+/// Largest |d| accepted: an odds ratio of exp(1.65·5) ≈ 3 800 is far beyond any evaluation.
+pub const MAX_EFFECT_SIZE: f64 = 5.0;
 
 impl Kind {
     fn admits(self, lo: f64, hi: f64) -> bool {
         match self {
             Kind::Probability => lo >= 0.0 && hi <= 1.0,
             Kind::Cost | Kind::Ratio => lo >= 0.0,
+            Kind::EffectSize => lo < hi || lo.abs() <= MAX_EFFECT_SIZE,
             Kind::Real => true,
         }
     }
@@ -48,6 +57,7 @@ impl Kind {
             }
             Kind::Cost => "an amount ≥ 0 (a number, or a gamma, lognormal, or a bounded distribution within [0, ∞))",
             Kind::Ratio => "a ratio ≥ 0 (a number, or a lognormal, gamma, or a bounded distribution within [0, ∞))",
+            Kind::EffectSize => "an effect size d with |d| ≤ 5 (a number, or a distribution with its mean there)",
             Kind::Real => "a finite number or distribution",
         }
     }
@@ -236,8 +246,16 @@ pub(super) fn check(spec: ScenarioSpec) -> Check<Scenario> {
         interventions.push(c.intervention(iv, &path, &states, horizon, population, header.price_year)?);
     }
 
+    let mut history = Vec::with_capacity(spec.history.len());
+    for (h, rule) in spec.history.iter().enumerate() {
+        history.push(c.history_rule(rule, &format!("history[{h}]"), &states)?);
+    }
+    let correlations = c.correlations(&spec.correlations)?;
+
     Ok(Scenario {
         toml_source: None,
+        history,
+        correlations,
         payers,
         parameters: c.parameters,
         states,
@@ -398,11 +416,29 @@ impl Checker {
                 format!("is {y}; expected a calendar year"),
             );
         }
+        let truncate = match spec.truncate {
+            None => None,
+            Some([lo, hi]) => {
+                let (dlo, dhi) = distribution.support();
+                let valid =
+                    !lo.is_nan() && !hi.is_nan() && lo < hi && lo < dhi && hi > dlo && distribution.is_uncertain();
+                if !valid {
+                    return err(
+                        format!("{path}.truncate"),
+                        format!(
+                            "is [{lo}, {hi}]; expected bounds lo < hi that overlap the distribution's support [{dlo}, {dhi}]"
+                        ),
+                    );
+                }
+                Some((lo.max(dlo), hi.min(dhi)))
+            }
+        };
         let id = ParamId(self.parameters.len());
         self.parameters.push(Parameter {
             name: name.to_owned(),
             named,
             distribution,
+            truncate,
             unit: spec.unit.clone(),
             price_year: spec.price_year,
             source: spec.source.clone(),
@@ -446,7 +482,7 @@ impl Checker {
             }
         };
         let d = &self.parameters[id.0].distribution;
-        let (lo, hi) = d.support();
+        let (lo, hi) = self.parameters[id.0].support();
         if !kind.admits(lo, hi) {
             let shown = match q {
                 Quantity::Reference(name) => format!("`${name}`"),
@@ -460,6 +496,10 @@ impl Checker {
                     kind.expected()
                 ),
             );
+        }
+        let mean = self.parameters[id.0].mean();
+        if kind == Kind::EffectSize && mean.abs() > MAX_EFFECT_SIZE {
+            return err(path, format!("has mean {mean}; expected {}", kind.expected()));
         }
         Ok(Value::Param(id))
     }
@@ -644,7 +684,16 @@ impl Checker {
                     years: p.years,
                     children_per_year,
                     fixed_costs: self.by_payer(&p.fixed_costs, &format!("{path}.program.fixed_costs"))?,
-                    start_year: p.start_year.unwrap_or(price_year),
+                    start_year: match p.start_year {
+                        None => price_year,
+                        Some(y) if (1800..=2200).contains(&y) => y,
+                        Some(y) => {
+                            return err(
+                                format!("{path}.program.start_year"),
+                                format!("is {y}; expected a calendar year"),
+                            );
+                        }
+                    },
                 }
             }
             None => Program {
@@ -702,56 +751,26 @@ impl Checker {
                 format!("`{}` is absorbing; expected a state with moves out", e.from),
             );
         }
-        let targets = e.to.as_slice();
-        if targets.is_empty() {
+        let to = self.state_list(e.to.as_slice(), &e.to, &format!("{path}.to"))?;
+        if to.is_empty() {
             return err(
                 format!("{path}.to"),
                 "is empty; expected the states whose entry the effect changes",
             );
         }
-        let mut to = Vec::with_capacity(targets.len());
-        for (i, id) in targets.iter().enumerate() {
-            let p = if matches!(e.to, super::spec::OneOrMany::One(_)) {
-                format!("{path}.to")
-            } else {
-                format!("{path}.to[{i}]")
-            };
-            let j = self.state(id, &p)?;
-            if j == from {
-                return err(
-                    p,
-                    format!("`{id}` is the state the effect starts from; expected a destination"),
-                );
-            }
-            to.push(j);
+        if to.contains(&from) {
+            return err(
+                format!("{path}.to"),
+                format!(
+                    "contains `{}`, the state the effect starts from; expected destinations",
+                    e.from
+                ),
+            );
         }
-        let given: Vec<(EffectKind, &Quantity)> = [
-            (EffectKind::HazardRatio, &e.hazard_ratio),
-            (EffectKind::RelativeRisk, &e.relative_risk),
-            (EffectKind::OddsRatio, &e.odds_ratio),
-            (EffectKind::EffectSizeD, &e.effect_size_d),
-        ]
-        .into_iter()
-        .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
-        .collect();
-        let (kind, q) = match given.as_slice() {
-            [one] => *one,
-            _ => {
-                return err(
-                    path,
-                    format!(
-                        "gives {} effect measures; expected exactly one of hazard_ratio, relative_risk, odds_ratio, effect_size_d",
-                        given.len()
-                    ),
-                );
-            }
-        };
-        let value_kind = if kind == EffectKind::EffectSizeD {
-            Kind::Real
-        } else {
-            Kind::Ratio
-        };
-        let value = self.value(q, &format!("{path}.{}", kind.as_str()), value_kind)?;
+        let (kind, value) = self.measure(
+            [&e.hazard_ratio, &e.relative_risk, &e.odds_ratio, &e.effect_size_d],
+            path,
+        )?;
         let duration = match e.duration {
             None => f64::INFINITY,
             Some(d) if d.is_finite() && d >= 0.0 => d,
@@ -771,6 +790,175 @@ impl Checker {
             half_life,
             path: path.to_owned(),
         })
+    }
+
+    /// The one effect measure given among hazard_ratio, relative_risk, odds_ratio, effect_size_d.
+    fn measure(&mut self, given: [&Option<Quantity>; 4], path: &str) -> Check<(EffectKind, Value)> {
+        let kinds = [
+            EffectKind::HazardRatio,
+            EffectKind::RelativeRisk,
+            EffectKind::OddsRatio,
+            EffectKind::EffectSizeD,
+        ];
+        let present: Vec<(EffectKind, &Quantity)> = kinds
+            .into_iter()
+            .zip(given)
+            .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
+            .collect();
+        let [(kind, q)] = present.as_slice() else {
+            return err(
+                path,
+                format!(
+                    "gives {} effect measures; expected exactly one of hazard_ratio, relative_risk, odds_ratio, effect_size_d",
+                    present.len()
+                ),
+            );
+        };
+        let value_kind = if *kind == EffectKind::EffectSizeD {
+            Kind::EffectSize
+        } else {
+            Kind::Ratio
+        };
+        Ok((*kind, self.value(q, &format!("{path}.{}", kind.as_str()), value_kind)?))
+    }
+
+    fn history_rule(&mut self, h: &HistorySpec, path: &str, states: &[State]) -> Check<HistoryRule> {
+        let to = self.state_list(h.to.as_slice(), &h.to, &format!("{path}.to"))?;
+        if to.is_empty() {
+            return err(
+                format!("{path}.to"),
+                "is empty; expected the states whose entry the rule changes",
+            );
+        }
+        let from = match &h.from {
+            Some(list) => {
+                let from = self.state_list(list.as_slice(), list, &format!("{path}.from"))?;
+                for (&s, id) in from.iter().zip(list.as_slice()) {
+                    if states[s].absorbing {
+                        return err(
+                            format!("{path}.from"),
+                            format!("`{id}` is absorbing; expected states with moves out"),
+                        );
+                    }
+                }
+                from
+            }
+            None => (0..states.len())
+                .filter(|&s| !states[s].absorbing && !to.contains(&s))
+                .collect(),
+        };
+        if let Some(&s) = from.iter().find(|s| to.contains(s)) {
+            return err(
+                format!("{path}.to"),
+                format!(
+                    "`{}` is both a source and a destination; expected moves out of `from` only",
+                    states[s].id
+                ),
+            );
+        }
+        let condition = match (&h.ever_in, h.min_years_in_state) {
+            (Some(id), None) => HistoryCondition::EverIn(self.state(id, &format!("{path}.ever_in"))?),
+            (None, Some(years)) if years > 0 => HistoryCondition::MinYearsInState(years),
+            (None, Some(_)) => return err(format!("{path}.min_years_in_state"), "is 0; expected at least 1 year"),
+            _ => {
+                return err(
+                    path,
+                    "expected exactly one condition: ever_in = \"state\" or min_years_in_state = years",
+                );
+            }
+        };
+        let (kind, value) = self.measure(
+            [&h.hazard_ratio, &h.relative_risk, &h.odds_ratio, &h.effect_size_d],
+            path,
+        )?;
+        Ok(HistoryRule {
+            from,
+            to,
+            condition,
+            kind,
+            value,
+            path: path.to_owned(),
+        })
+    }
+
+    fn state_list(&self, ids: &[String], written: &OneOrMany, path: &str) -> Check<Vec<usize>> {
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let p = if matches!(written, OneOrMany::One(_)) {
+                    path.to_owned()
+                } else {
+                    format!("{path}[{i}]")
+                };
+                self.state(id, &p)
+            })
+            .collect()
+    }
+
+    fn correlations(&self, specs: &[CorrelationSpec]) -> Check<Vec<Correlation>> {
+        let mut seen: HashMap<usize, usize> = HashMap::new();
+        let mut out = Vec::with_capacity(specs.len());
+        for (k, c) in specs.iter().enumerate() {
+            let path = format!("correlations[{k}]");
+            let mut params = Vec::with_capacity(c.parameters.len());
+            for (i, name) in c.parameters.iter().enumerate() {
+                let p = format!("{path}.parameters[{i}]");
+                let Some(&id) = self.names.get(name.trim_start_matches('$')) else {
+                    return err(
+                        p,
+                        format!("`{name}` is not defined; expected the name of a [parameters] entry"),
+                    );
+                };
+                if !self.parameters[id.0].distribution.is_uncertain() {
+                    return err(
+                        p,
+                        format!("`{name}` is a fixed value; expected a parameter with a distribution"),
+                    );
+                }
+                if params.contains(&id.0) {
+                    return err(p, format!("`{name}` appears twice; expected distinct parameters"));
+                }
+                if let Some(other) = seen.insert(id.0, k) {
+                    return err(
+                        p,
+                        format!("`{name}` is already in correlations[{other}]; expected each parameter in one block"),
+                    );
+                }
+                params.push(id.0);
+            }
+            let n = params.len();
+            if n < 2 {
+                return err(
+                    format!("{path}.parameters"),
+                    format!("has {n} parameter(s); expected at least 2"),
+                );
+            }
+            let matrix = match (c.rho, &c.matrix) {
+                (Some(rho), None) if n == 2 => {
+                    if !(rho.is_finite() && (-1.0..=1.0).contains(&rho)) {
+                        return err(
+                            format!("{path}.rho"),
+                            format!("is {rho}; expected a correlation in [-1, 1]"),
+                        );
+                    }
+                    nalgebra::DMatrix::from_row_slice(2, 2, &[1.0, rho, rho, 1.0])
+                }
+                (None, Some(rows)) => {
+                    if rows.len() != n || rows.iter().any(|r| r.len() != n) {
+                        return err(
+                            format!("{path}.matrix"),
+                            format!("is not {n} × {n}; expected one row and column per parameter"),
+                        );
+                    }
+                    nalgebra::DMatrix::from_fn(n, n, |i, j| rows[i][j])
+                }
+                _ => {
+                    return err(path, "expected `rho` for a pair of parameters, or `matrix` for several");
+                }
+            };
+            out.push(Correlation::new(params, matrix).map_err(|m| ScenarioError::new(path.clone(), m))?);
+        }
+        Ok(out)
     }
 
     fn base_values(&self) -> Vec<f64> {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub use spec::{CycleCounting, Perspective, ScenarioSpec, Timing};
 
 use crate::error::{Error, Result, ScenarioError};
-use crate::param::{ParamId, Parameter, Value};
+use crate::param::{Correlation, ParamId, Parameter, Value};
 
 /// A checked scenario.
 ///
@@ -39,6 +39,29 @@ pub struct Scenario {
     pub(crate) groups: Vec<Group>,
     pub(crate) interventions: Vec<Intervention>,
     pub(crate) discounting: Discounting,
+    pub(crate) history: Vec<HistoryRule>,
+    pub(crate) correlations: Vec<Correlation>,
+}
+
+/// A change to transitions for children with a given past (microsimulation only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryRule {
+    /// States whose moves out are changed.
+    pub from: Vec<usize>,
+    pub to: Vec<usize>,
+    pub condition: HistoryCondition,
+    pub kind: EffectKind,
+    pub value: Value,
+    pub(crate) path: String,
+}
+
+/// Which children a [`HistoryRule`] applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryCondition {
+    /// Children who have ever been in the state, the current cycle included.
+    EverIn(usize),
+    /// Children who have spent at least this many whole years in their current state.
+    MinYearsInState(u32),
 }
 
 /// Who bears a cost or receives a saving.
@@ -335,6 +358,16 @@ impl Scenario {
 
     pub fn interventions(&self) -> &[Intervention] {
         &self.interventions
+    }
+
+    /// Rules that depend on a child's past.
+    pub fn history(&self) -> &[HistoryRule] {
+        &self.history
+    }
+
+    /// Correlated blocks of parameters.
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations
     }
 
     pub fn discounting(&self) -> &Discounting {

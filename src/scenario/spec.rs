@@ -4,7 +4,10 @@
 //! it rather than a silently ignored line. [`super::Scenario`] is the
 //! checked form built from this tree.
 
+use std::fmt;
+
 use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::param::Quantity;
@@ -16,8 +19,9 @@ pub struct ScenarioSpec {
     pub scenario: Header,
     #[serde(default)]
     pub discounting: DiscountingSpec,
+    #[serde(deserialize_with = "unique")]
     pub payers: IndexMap<String, PayerSpec>,
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique", skip_serializing_if = "IndexMap::is_empty")]
     pub parameters: IndexMap<String, Quantity>,
     pub states: Vec<StateSpec>,
     #[serde(default)]
@@ -25,6 +29,10 @@ pub struct ScenarioSpec {
     pub population: Vec<GroupSpec>,
     #[serde(default)]
     pub interventions: Vec<InterventionSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistorySpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<CorrelationSpec>,
 }
 
 /// `[scenario]`: what the analysis is and its frame.
@@ -121,7 +129,7 @@ fn default_rate() -> RateSpec {
 }
 
 /// A discount rate: one constant annual rate, or a piecewise schedule.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum RateSpec {
     Constant(f64),
@@ -191,13 +199,13 @@ pub struct StateSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Annual cost per payer for every cycle spent in the state.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique", skip_serializing_if = "IndexMap::is_empty")]
     pub costs: IndexMap<String, Quantity>,
     /// One-off cost per payer on entering the state.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique", skip_serializing_if = "IndexMap::is_empty")]
     pub entry_costs: IndexMap<String, Quantity>,
     /// Non-monetary weights per cycle in the state, e.g. `placement_years = 1`.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique", skip_serializing_if = "IndexMap::is_empty")]
     pub outcomes: IndexMap<String, Quantity>,
     #[serde(default)]
     pub absorbing: bool,
@@ -211,6 +219,7 @@ pub struct TransitionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ages: Option<[u32; 2]>,
     pub from: String,
+    #[serde(deserialize_with = "unique")]
     pub to: IndexMap<String, Quantity>,
 }
 
@@ -225,6 +234,7 @@ pub struct GroupSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_age: Option<u32>,
     /// Share of the group in each state at the start; the shares sum to 1.
+    #[serde(deserialize_with = "unique")]
     pub start: IndexMap<String, f64>,
 }
 
@@ -272,7 +282,7 @@ pub struct ProgramSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children_per_year: Option<f64>,
     /// Fixed cost per program year, per payer.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique", skip_serializing_if = "IndexMap::is_empty")]
     pub fixed_costs: IndexMap<String, Quantity>,
     /// Calendar year of the first program year; defaults to `scenario.price_year`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -288,10 +298,10 @@ fn default_program_years() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct ParticipantCostsSpec {
     /// Once, in the cycle of enrolment, per payer.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique", skip_serializing_if = "IndexMap::is_empty")]
     pub once: IndexMap<String, Quantity>,
     /// Each of the first `years` cycles of participation while alive, per payer.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique", skip_serializing_if = "IndexMap::is_empty")]
     pub per_year: IndexMap<String, Quantity>,
     #[serde(default = "default_cost_years")]
     pub years: u32,
@@ -338,4 +348,106 @@ impl OneOrMany {
             OneOrMany::Many(v) => v,
         }
     }
+}
+
+/// `[[history]]`: a change to transitions for children with a given past.
+/// Only the microsimulation can follow a child's past, so the cohort engine
+/// refuses scenarios with such rules.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySpec {
+    /// States whose moves are changed; omitted means every non-absorbing state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<OneOrMany>,
+    pub to: OneOrMany,
+    /// Applies to children who have ever been in this state (the current cycle included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ever_in: Option<String>,
+    /// Applies once a child has spent at least this many whole years in its current state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_years_in_state: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hazard_ratio: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_risk: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub odds_ratio: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect_size_d: Option<Quantity>,
+}
+
+/// `[[correlations]]`: a pair with `rho`, or several parameters with a `matrix`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelationSpec {
+    pub parameters: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<Vec<Vec<f64>>>,
+}
+
+impl<'de> Deserialize<'de> for RateSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RateVisitor;
+
+        impl<'de> Visitor<'de> for RateVisitor {
+            type Value = RateSpec;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a rate such as 0.035, or a schedule [{ from_year = 0, rate = 0.035 }, …]")
+            }
+
+            fn visit_f64<E: de::Error>(self, x: f64) -> Result<RateSpec, E> {
+                Ok(RateSpec::Constant(x))
+            }
+
+            fn visit_i64<E: de::Error>(self, x: i64) -> Result<RateSpec, E> {
+                Ok(RateSpec::Constant(x as f64))
+            }
+
+            fn visit_u64<E: de::Error>(self, x: u64) -> Result<RateSpec, E> {
+                Ok(RateSpec::Constant(x as f64))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RateSpec, A::Error> {
+                Vec::<RateStep>::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RateSpec::Schedule)
+            }
+        }
+
+        deserializer.deserialize_any(RateVisitor)
+    }
+}
+
+/// Reads a table whose keys must be unique (JSON objects may repeat keys; TOML tables may not).
+fn unique<'de, D, V>(deserializer: D) -> Result<IndexMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct UniqueVisitor<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueVisitor<V> {
+        type Value = IndexMap<String, V>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a table")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = IndexMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(de::Error::custom(format!(
+                        "duplicate key `{key}`; expected each key once"
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+
+    deserializer.deserialize_map(UniqueVisitor(std::marker::PhantomData))
 }

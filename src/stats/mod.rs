@@ -1,5 +1,8 @@
 //! Summaries of a figure across draws: mean, Monte Carlo standard error, percentiles.
 
+mod accumulate;
+
+pub use accumulate::{DistributionSummary, Histogram};
 use serde::Serialize;
 
 /// A figure across draws: `{ mean, se, p2_5, p5, p50, p95, p97_5 }`.
