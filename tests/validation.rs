@@ -1893,7 +1893,6 @@ fn effect_targets_of_the_wrong_type() {
 }
 
 #[test]
-#[ignore = "bug: `to = 5` in an effect gives serde's `data did not match any variant of untagged enum OneOrMany`, naming neither the value nor the expected forms (OneOrMany is still #[serde(untagged)] in src/scenario/spec.rs)"]
 fn effect_targets_of_the_wrong_type_name_value_and_expectation() {
     let src = with("to = [\"care\"]", "to = 5");
     let e = toml_err(&src);

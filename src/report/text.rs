@@ -113,9 +113,8 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
     row(
         &mut out,
         "Return on investment (ROI)",
-        c.roi().map_or("not defined (no cost)".to_owned(), |e| {
-            with_interval(&e, percent)
-        }),
+        c.roi()
+            .map_or("not defined (no cost)".to_owned(), |e| with_interval(&e, percent)),
     );
     let (discounted, undiscounted) = c.payback_year();
     row(&mut out, "Payback, discounted", years(discounted));
