@@ -184,7 +184,7 @@ fn progress_bar(quiet: bool) -> Bar {
     use std::io::IsTerminal;
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::hidden();
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} draws, {eta} left") {
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {percent:>3} %, {eta} left") {
             bar.set_style(style);
         }
         bar

@@ -228,7 +228,7 @@ impl<'a> Simulation<'a> {
         let mut children = self.children;
         let mut stop = Stop::Fixed;
         loop {
-            let outcome = self.evaluate(0, base, children)?;
+            let outcome = self.evaluate(0, base, children, self.progress)?;
             let done = match self.precision {
                 Some(p) if self.engine == Engine::Microsim => {
                     let precise = precise_enough(&outcome, p);
@@ -263,7 +263,9 @@ impl<'a> Simulation<'a> {
                 .into_par_iter()
                 .map(|d| {
                     let values = draw_values(self.scenario, self.seed, d);
-                    let out = self.evaluate(d, &values, self.children).map_err(|e| with_draw(e, d));
+                    let out = self
+                        .evaluate(d, &values, self.children, None)
+                        .map_err(|e| with_draw(e, d));
                     if let Some(report) = self.progress {
                         let done = done_before.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         report(done, target);
@@ -344,7 +346,7 @@ impl<'a> Simulation<'a> {
     }
 
     /// Compiles and runs one draw with the configured engine.
-    fn evaluate(&self, draw: u64, values: &[f64], children: u64) -> Result<Outcome> {
+    fn evaluate(&self, draw: u64, values: &[f64], children: u64, progress: Option<Progress<'_>>) -> Result<Outcome> {
         let scenario = self.scenario;
         let model = Model::compile(scenario, values)?;
         let frame = Frame::new(scenario, self.perspective);
@@ -366,7 +368,8 @@ impl<'a> Simulation<'a> {
                     children,
                     common_random_numbers: self.common_random_numbers,
                 };
-                let out = microsim::run(&model, &valuation, options).map_err(|e| engine_error(scenario, e))?;
+                let out =
+                    microsim::run(&model, &valuation, options, progress).map_err(|e| engine_error(scenario, e))?;
                 let replicates = out
                     .replicates
                     .iter()

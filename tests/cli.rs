@@ -450,3 +450,22 @@ fn out_of_range_program_start_year_is_bad_input_not_a_panic() {
     );
     assert!(err.contains(&format!("(line {line}, column")), "{err}");
 }
+
+#[test]
+fn psa_json_is_byte_identical_on_one_and_two_threads() {
+    let on = |threads: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_lifecost"))
+            .args(["run", "--draws", "200", "--seed", "7", "--format", "json"])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("the binary runs");
+        assert!(o.status.success());
+        o.stdout
+    };
+    let one = on("1");
+    assert_eq!(one, on("2"));
+    assert_eq!(one, on("2"), "two runs");
+    let v: Value = serde_json::from_slice(&one).unwrap();
+    assert_eq!(v["draws"], 200);
+    assert!(v["comparisons"][0]["npv"]["se"].as_f64().is_some_and(|se| se > 0.0));
+}

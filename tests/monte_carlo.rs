@@ -276,3 +276,67 @@ fn microsim_reports_the_distribution_over_children() {
     );
     assert!(Simulation::new(&peer()).run().unwrap().distribution().is_none());
 }
+
+#[test]
+fn correlated_parameters_are_drawn_together() {
+    let text = PEER_MODEL
+        .replace(
+            "rr = { value = 0.70, source = \"reference/peer-model.md\", confidence = \"sourced\" }",
+            "rr = { value = 0.70, source = \"reference/peer-model.md\", confidence = \"sourced\" }\n\
+             cost_placed = { gamma = { mean = 60000, sd = 10000 }, source = \"test\", confidence = \"assumption\" }\n\
+             cost_neet = { gamma = { mean = 12000, sd = 2000 }, source = \"test\", confidence = \"assumption\" }",
+        )
+        .replace("costs = { public = 60_000 }", "costs = { public = \"$cost_placed\" }")
+        .replace("costs = { public = 12_000 }", "costs = { public = \"$cost_neet\" }");
+    let with = |block: &str| Scenario::from_toml_str(&format!("{text}{block}"));
+    let s = with("\n[[correlations]]\nparameters = [\"cost_placed\", \"cost_neet\"]\nrho = 0.8\n").unwrap();
+    let (a, b) = (
+        s.parameter("cost_placed").unwrap().index(),
+        s.parameter("cost_neet").unwrap().index(),
+    );
+    let draws: Vec<(f64, f64)> = (0..20_000)
+        .map(|d| {
+            let v = lifecost::draw_values(&s, 1, d);
+            (v[a], v[b])
+        })
+        .collect();
+    let n = draws.len() as f64;
+    let (ma, mb) = (
+        draws.iter().map(|x| x.0).sum::<f64>() / n,
+        draws.iter().map(|x| x.1).sum::<f64>() / n,
+    );
+    let cov = draws.iter().map(|x| (x.0 - ma) * (x.1 - mb)).sum::<f64>() / n;
+    let sd = |m: f64, f: fn(&(f64, f64)) -> f64| (draws.iter().map(|x| (f(x) - m).powi(2)).sum::<f64>() / n).sqrt();
+    let r = cov / (sd(ma, |x| x.0) * sd(mb, |x| x.1));
+    println!("Pearson correlation of the drawn costs: {r:.3} (copula rho 0.8)");
+    // Gamma margins with a CV of 1/6 keep the Pearson correlation within 0.03 of the copula's rho.
+    assert!((r - 0.8).abs() < 0.03, "r = {r}");
+    assert!((ma / 60_000.0 - 1.0).abs() < 0.01 && (mb / 12_000.0 - 1.0).abs() < 0.01);
+
+    let matrix = "\n[[correlations]]\nparameters = [\"cost_placed\", \"cost_neet\", \"cost_placed\"]\nmatrix = [[1, 0.9], [0.9, 1]]\n";
+    let lifecost::Error::Scenario(e) = with(matrix).unwrap_err() else {
+        panic!()
+    };
+    assert!(e.path.starts_with("correlations[0]"), "{e}");
+    let fixed = "\n[[correlations]]\nparameters = [\"cost_placed\", \"rr\"]\nrho = 0.5\n";
+    let lifecost::Error::Scenario(e) = with(fixed).unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(e.path, "correlations[0].parameters[1]", "{e}");
+}
+
+#[test]
+fn a_matrix_that_is_not_positive_definite_is_refused() {
+    let text = PEER_MODEL.replace(
+        "rr = { value = 0.70, source = \"reference/peer-model.md\", confidence = \"sourced\" }",
+        "rr = { value = 0.70, source = \"reference/peer-model.md\", confidence = \"sourced\" }\n\
+         a = { normal = { mean = 0, sd = 1 } }\nb = { normal = { mean = 0, sd = 1 } }\nc = { normal = { mean = 0, sd = 1 } }",
+    );
+    let block = "\n[[correlations]]\nparameters = [\"a\", \"b\", \"c\"]\nmatrix = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]\n";
+    let lifecost::Error::Scenario(e) = Scenario::from_toml_str(&format!("{text}{block}")).unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(e.path, "correlations[0]");
+    assert!(e.message.contains("positive definite"), "{e}");
+    assert!(e.location.is_some());
+}

@@ -212,7 +212,14 @@ fn invert(u: f64, cumulative: &[f64], stay: usize) -> usize {
 ///
 /// [`EngineError`] when an effect or history rule pushes a row of
 /// probabilities above 1.
-pub fn run(model: &Model, valuation: &Valuation, options: MicrosimOptions) -> Result<MicrosimOutput, EngineError> {
+///
+/// `progress`, if given, is called with (batches done, batches in all) after each round.
+pub fn run(
+    model: &Model,
+    valuation: &Valuation,
+    options: MicrosimOptions,
+    progress: Option<&(dyn Fn(u64, u64) + Sync)>,
+) -> Result<MicrosimOutput, EngineError> {
     let n_cycles = model.n_cycles();
     let n_arms = model.arms.len();
     let cumulative = Cumulative::new(model);
@@ -237,6 +244,9 @@ pub fn run(model: &Model, valuation: &Valuation, options: MicrosimOptions) -> Re
             replicates[(b % n_replicates) as usize].merge(&batch?);
         }
         first = last;
+        if let Some(report) = progress {
+            report(first, n_batches);
+        }
     }
 
     let mut total = Batch::new(n_arms, model.n_states(), n_cycles);

@@ -52,7 +52,7 @@ pub(crate) fn run_summary(run: &RunResult) -> String {
     let _ = writeln!(out, "{}", run.scenario_name);
     let _ = writeln!(
         out,
-        "engine {}, {} draw{}, scenario {}",
+        "engine {}, {} draw{}, seed {}, scenario {}",
         run.engine.as_str(),
         run.n_draws(),
         if run.n_draws() == 1 {
@@ -60,6 +60,7 @@ pub(crate) fn run_summary(run: &RunResult) -> String {
         } else {
             "s"
         },
+        run.seed,
         run.scenario_hash
     );
     let _ = writeln!(out);
@@ -73,6 +74,42 @@ pub(crate) fn run_summary(run: &RunResult) -> String {
     for (a, id) in run.arm_ids().enumerate() {
         let e = run.arm_estimate(a, |f| f.cost);
         let _ = writeln!(out, "  {:<28} {:>14}", id, with_interval(&e, amount));
+    }
+    if let Some(distribution) = run.distribution() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Lifetime cost over {} simulated children per draw",
+            amount(run.children().unwrap_or(0) as f64)
+        );
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>12} {:>12} {:>12} {:>12}",
+            "arm", "median", "p90", "p99", "top 10 %"
+        );
+        for (id, d) in run.arm_ids().zip(distribution) {
+            let _ = writeln!(
+                out,
+                "  {:<28} {:>12} {:>12} {:>12} {:>10.0} %",
+                id,
+                amount(d.p50),
+                amount(d.p90),
+                amount(d.p99),
+                100.0 * d.top10_share
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  (top 10 %: share of the total cost carried by the costliest tenth of children)"
+        );
+    }
+    if run.stop() != crate::Stop::Fixed {
+        let _ = writeln!(
+            out,
+            "Stopped by {} after {} draw(s).",
+            run.stop().as_str(),
+            run.n_draws()
+        );
     }
     for c in run.comparisons() {
         let _ = writeln!(out);
