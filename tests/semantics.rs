@@ -310,41 +310,13 @@ relative_risk = 0.5
 fn enrolment_window_reaches_children_when_they_enter_a_target_state() {
     // Children start in `well`, move to `sick` with probability 0.2 a year;
     // the intervention enrols the sick at ages [2, 5).
-    let toml = r#"
-[scenario]
-name = "window"
-price_year = 2024
-start_age = 0
-end_age = 10
-
-[discounting]
-costs = 0.0
-outcomes = 0.0
-
-[payers]
-kommun = { public = true }
-
-[[states]]
-id = "well"
-
-[[states]]
-id = "sick"
-costs = { kommun = 100 }
-
-[[transitions]]
-from = "well"
-to = { sick = 0.2 }
-
-[[population]]
-size = 1
-start = { well = 1.0 }
-
-[[interventions]]
-id = "tsi"
-enrol = { states = ["sick"], uptake = 1.0, ages = [2, 5] }
-participant_costs = { once = { kommun = 10 } }
-"#;
-    let s = Scenario::from_toml_str(toml).unwrap();
+    let toml = well_sick(
+        10,
+        "costs = 0.0\noutcomes = 0.0",
+        r#"enrol = { states = ["sick"], uptake = 1.0, ages = [2, 5] }
+participant_costs = { once = { kommun = 10 } }"#,
+    );
+    let s = Scenario::from_toml_str(&toml).unwrap();
     let run = Simulation::new(&s).run().unwrap();
     // Sick at the start of cycle 4 (age 4), the last cycle of the window: 1 − 0.8⁴.
     let participants = 1.0 - 0.8f64.powi(4);
@@ -405,51 +377,60 @@ participant_costs = { once = { public = 1000 } }
     rel_close(p.cost, 10.0 * 1000.0 * (1.0 + 1.0 / 1.05), "second cohort a year later");
 }
 
-/// `sick` costs 100 a year; the intervention halves the risk of falling sick
-/// (0.2 → 0.1) for a one-off 25 per child.
-const WELL_SICK: &str = r#"
+/// Children start `well` and fall `sick` (100 a year) with probability 0.2 a
+/// year, over `end_age` years, with the given `[discounting]` lines and
+/// intervention lines (after `id = "tsi"`).
+fn well_sick(end_age: u32, discounting: &str, intervention: &str) -> String {
+    format!(
+        r#"
 [scenario]
-name = "payback"
+name = "well or sick"
 price_year = 2024
 start_age = 0
-end_age = 20
+end_age = {end_age}
 
 [discounting]
-costs = 0.05
-timing = "start"
+{discounting}
 
 [payers]
-kommun = { public = true }
+kommun = {{ public = true }}
 
 [[states]]
 id = "well"
 
 [[states]]
 id = "sick"
-costs = { kommun = 100 }
+costs = {{ kommun = 100 }}
 
 [[transitions]]
 from = "well"
-to = { sick = 0.2 }
+to = {{ sick = 0.2 }}
 
 [[population]]
 size = 1
-start = { well = 1.0 }
+start = {{ well = 1.0 }}
 
 [[interventions]]
 id = "tsi"
-enrol = { states = ["well"] }
+{intervention}
+"#
+    )
+}
+
+/// The intervention halves the risk of falling sick (0.2 → 0.1) for a one-off 25 per child.
+fn halving_sickness() -> Scenario {
+    let intervention = r#"enrol = { states = ["well"] }
 participant_costs = { once = { kommun = 25 } }
 
 [[interventions.effects]]
 from = "well"
 to = "sick"
-relative_risk = 0.5
-"#;
-
+relative_risk = 0.5"#;
+    Scenario::from_toml_str(&well_sick(20, "costs = 0.05\ntiming = \"start\"", intervention)).unwrap()
+}
 #[test]
 fn payback_year_interpolates_cumulative_savings() {
-    let s = Scenario::from_toml_str(WELL_SICK).unwrap();
+    let s = halving_sickness();
     let c = Simulation::new(&s).run().unwrap();
     let c = c.compare("tsi").unwrap();
     // Savings in cycle t: 100·(0.9^t − 0.8^t), against 25 paid in cycle 0.
@@ -482,7 +463,7 @@ fn a_pure_cost_never_pays_back() {
 
 #[test]
 fn break_even_effect_scale_zeroes_the_npv() {
-    let s = Scenario::from_toml_str(WELL_SICK).unwrap();
+    let s = halving_sickness();
     let run = Simulation::new(&s).run().unwrap();
     let c = run.compare("tsi").unwrap();
     let scale = c.base().break_even_effect_scale.expect("the full effect pays back");

@@ -148,19 +148,7 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     fn param(distribution: Distribution) -> Parameter {
-        Parameter {
-            name: "p".to_owned(),
-            named: true,
-            distribution,
-            truncate: None,
-            unit: None,
-            price_year: None,
-            source: None,
-            confidence: None,
-            note: None,
-            low: None,
-            high: None,
-        }
+        Parameter::bare(distribution, None)
     }
 
     /// Pearson correlation.

@@ -293,6 +293,24 @@ pub struct Parameter {
 }
 
 impl Parameter {
+    /// An anonymous parameter with no provenance, for tests.
+    #[cfg(test)]
+    pub(crate) fn bare(distribution: Distribution, truncate: Option<(f64, f64)>) -> Parameter {
+        Parameter {
+            name: "p".to_owned(),
+            named: true,
+            distribution,
+            truncate,
+            unit: None,
+            price_year: None,
+            source: None,
+            confidence: None,
+            note: None,
+            low: None,
+            high: None,
+        }
+    }
+
     /// Smallest and largest value a draw can take, truncation included.
     pub fn support(&self) -> (f64, f64) {
         self.truncate.unwrap_or_else(|| self.distribution.support())

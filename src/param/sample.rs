@@ -569,19 +569,7 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     fn param(distribution: Distribution, truncate: Option<(f64, f64)>) -> Parameter {
-        Parameter {
-            name: "p".to_owned(),
-            named: true,
-            distribution,
-            truncate,
-            unit: None,
-            price_year: None,
-            source: None,
-            confidence: None,
-            note: None,
-            low: None,
-            high: None,
-        }
+        Parameter::bare(distribution, truncate)
     }
 
     /// Every uncertain family, with its exact standard deviation.
