@@ -33,10 +33,14 @@ fn with_interval(e: &Estimate, f: impl Fn(f64) -> String) -> String {
 }
 
 fn percent(x: f64) -> String {
-    let p = format!("{:.0} %", 100.0 * x);
-    match p.strip_prefix('-') {
+    minus(format!("{:.0} %", 100.0 * x))
+}
+
+/// Writes a leading minus sign as the typographic `−`, as [`amount`] does.
+fn minus(text: String) -> String {
+    match text.strip_prefix('-') {
         Some(rest) => format!("−{rest}"),
-        None => p,
+        None => text,
     }
 }
 
@@ -156,6 +160,12 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
     let (discounted, undiscounted) = c.payback_year();
     row(&mut out, "Payback, discounted", years(discounted));
     row(&mut out, "Payback, budget view (undiscounted)", years(undiscounted));
+    let break_even = match c.base().break_even_effect_scale {
+        Some(s) if s == 0.0 => "pays back with no effect at all".to_owned(),
+        Some(s) => format!("{:.0} % of the assumed effect", 100.0 * s),
+        None => "not reached with the full assumed effect".to_owned(),
+    };
+    row(&mut out, "Break-even effect", break_even);
     if run.n_draws() > 1 {
         let (p, se) = c.prob_npv_positive();
         row(
@@ -190,7 +200,8 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
         let _ = writeln!(out, "  Outcomes (per child, discounted)     change   net cost per unit");
         for (o, name) in run.outcomes.iter().enumerate() {
             let icer = base.icer[o].map_or("–".to_owned(), |x| format!("{} {cur}", amount(x)));
-            let _ = writeln!(out, "  {:<34} {:>8.3} {:>19}", name, base.incremental_outcomes[o], icer);
+            let change = minus(format!("{:.3}", base.incremental_outcomes[o]));
+            let _ = writeln!(out, "  {:<34} {:>8} {:>19}", name, change, icer);
         }
     }
 
