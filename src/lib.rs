@@ -161,6 +161,7 @@
 //! depend on the state, not on age. History rules on `ever_in` distinguish
 //! the first 63 states; later states share one flag.
 
+pub mod analysis;
 pub mod economics;
 pub mod engine;
 mod error;
@@ -177,7 +178,8 @@ pub use param::{Confidence, Distribution, Parameter};
 pub use result::{Comparison, RunResult};
 pub use scenario::{Intervention, Payer, Perspective, Scenario, State};
 pub use simulation::{
-    DEFAULT_CHILDREN, DEFAULT_MAX_CHILDREN, DEFAULT_MAX_DRAWS, DEFAULT_SEED, Engine, Simulation, Stop, draw_values,
+    DEFAULT_CHILDREN, DEFAULT_MAX_CHILDREN, DEFAULT_MAX_DRAWS, DEFAULT_SEED, Engine, Figures, Simulation, Stop,
+    draw_values,
 };
 pub use stats::Estimate;
 

@@ -7,7 +7,7 @@ use crate::engine::ArmStreams;
 use crate::error::{Error, Result};
 use crate::report::text;
 use crate::scenario::{Perspective, Scenario};
-use crate::simulation::{Draw, Engine, Stop};
+use crate::simulation::{Engine, Figures, Stop};
 use crate::stats::{DistributionSummary, Estimate};
 
 /// The result of [`crate::Simulation::run`].
@@ -24,12 +24,12 @@ pub struct RunResult {
     pub(crate) engine: Engine,
     pub(crate) seed: u64,
     /// Figures of each draw, in draw order.
-    pub(crate) draws: Vec<Draw>,
+    pub(crate) draws: Vec<Figures>,
     /// Figures of the expected (draw-averaged) streams: budget, payback, who pays.
-    pub(crate) expected: Draw,
+    pub(crate) expected: Figures,
     pub(crate) streams: Vec<ArmStreams>,
     /// With one microsimulation draw: figures of each replicate and its children.
-    pub(crate) replicates: Vec<(u64, Draw)>,
+    pub(crate) replicates: Vec<(u64, Figures)>,
     pub(crate) children: Option<u64>,
     pub(crate) distribution: Option<Vec<DistributionSummary>>,
     pub(crate) stop: Stop,
@@ -41,10 +41,10 @@ pub(crate) struct RunParts {
     pub perspective: Perspective,
     pub engine: Engine,
     pub seed: u64,
-    pub draws: Vec<Draw>,
-    pub expected: Draw,
+    pub draws: Vec<Figures>,
+    pub expected: Figures,
     pub streams: Vec<ArmStreams>,
-    pub replicates: Vec<(u64, Draw)>,
+    pub replicates: Vec<(u64, Figures)>,
     pub children: Option<u64>,
     pub distribution: Option<Vec<DistributionSummary>>,
     pub stop: Stop,
@@ -60,7 +60,7 @@ pub struct Comparison<'a> {
 
 /// Monte Carlo standard error of a figure from replicates (batch means):
 /// `σ² = Σ n_r (m_r − m)² / (R − 1)`, `se = √(σ²/N)`.
-pub(crate) fn replicate_se(replicates: &[(u64, Draw)], pooled: f64, f: impl Fn(&Draw) -> Option<f64>) -> f64 {
+pub(crate) fn replicate_se(replicates: &[(u64, Figures)], pooled: f64, f: impl Fn(&Figures) -> Option<f64>) -> f64 {
     if replicates.len() < 2 {
         return 0.0;
     }
@@ -131,6 +131,21 @@ impl RunResult {
         (0..self.intervention_ids.len()).map(move |index| Comparison { run: self, index })
     }
 
+    /// Figures of each draw, in draw order (one entry for a base-case run).
+    pub fn draws(&self) -> &[Figures] {
+        &self.draws
+    }
+
+    /// Figures of the expected (draw-averaged) streams.
+    pub fn expected(&self) -> &Figures {
+        &self.expected
+    }
+
+    /// The seed of the run.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// Number of draws.
     pub fn n_draws(&self) -> usize {
         self.draws.len()
@@ -181,7 +196,7 @@ impl RunResult {
     }
 
     /// Across draws; with one draw, the replicates of a microsimulation give the standard error.
-    fn estimate(&self, f: impl Fn(&Draw) -> Option<f64>) -> Option<Estimate> {
+    fn estimate(&self, f: impl Fn(&Figures) -> Option<f64>) -> Option<Estimate> {
         if let [only] = self.draws.as_slice() {
             let mean = f(only)?;
             let mut e = Estimate::exact(mean);
@@ -274,7 +289,7 @@ impl<'a> Comparison<'a> {
         self.run
     }
 
-    fn figures(&self, d: &'a Draw) -> &'a ComparisonFigures {
+    fn figures(&self, d: &'a Figures) -> &'a ComparisonFigures {
         &d.comparisons[self.index]
     }
 

@@ -2,11 +2,12 @@
 
 use rayon::prelude::*;
 
-use crate::economics::{self, ArmFigures, ComparisonFigures, Frame, break_even};
+use crate::economics::{self, ArmFigures, ComparisonFigures, DiscountRate, Frame, break_even};
 use crate::engine::microsim::{self, MicrosimOptions};
 use crate::engine::{ArmStreams, EngineError, cohort, rng};
 use crate::error::{Error, Result, ScenarioError};
 use crate::model::Model;
+use crate::param::ParamId;
 use crate::result::RunResult;
 use crate::scenario::{Perspective, Scenario};
 use crate::stats::DistributionSummary;
@@ -93,20 +94,22 @@ pub struct Simulation<'a> {
     max_children: u64,
     common_random_numbers: bool,
     progress: Option<Progress<'a>>,
+    overrides: Vec<(usize, f64)>,
+    discount: Option<DiscountRate>,
 }
 
-/// The figures of one draw.
+/// The economic figures of one draw (or of the expected streams).
 #[derive(Clone, Debug)]
-pub(crate) struct Draw {
+pub struct Figures {
     pub arms: Vec<ArmFigures>,
     pub comparisons: Vec<ComparisonFigures>,
 }
 
 /// Everything one draw produces.
 struct Outcome {
-    figures: Draw,
+    figures: Figures,
     streams: Vec<ArmStreams>,
-    replicates: Vec<(u64, Draw)>,
+    replicates: Vec<(u64, Figures)>,
     lifetime_cost: Vec<crate::stats::Histogram>,
 }
 
@@ -125,7 +128,42 @@ impl<'a> Simulation<'a> {
             max_children: DEFAULT_MAX_CHILDREN,
             common_random_numbers: true,
             progress: None,
+            overrides: Vec::new(),
+            discount: None,
         }
+    }
+
+    /// Holds parameter `id` at `value` in the base case and in every draw.
+    /// The default is none: every parameter as the scenario gives it.
+    pub fn set(mut self, id: ParamId, value: f64) -> Self {
+        self.overrides.retain(|(i, _)| *i != id.index());
+        self.overrides.push((id.index(), value));
+        self
+    }
+
+    /// Discounts costs and outcomes at `rate` instead of the scenario's rates.
+    /// The default is the scenario's `[discounting]`.
+    pub fn discount(mut self, rate: DiscountRate) -> Self {
+        self.discount = Some(rate);
+        self
+    }
+
+    fn frame(&self) -> Frame {
+        let mut frame = Frame::new(self.scenario, self.perspective);
+        if let Some(rate) = &self.discount {
+            frame.cost_rate = rate.clone();
+            frame.outcome_rate = rate.clone();
+        }
+        frame
+    }
+
+    fn with_overrides(&self, mut values: Vec<f64>) -> Vec<f64> {
+        for &(i, v) in &self.overrides {
+            if let Some(x) = values.get_mut(i) {
+                *x = v;
+            }
+        }
+        values
     }
 
     /// Which payers the headline figures add up. The default is the scenario's `perspective`.
@@ -212,7 +250,7 @@ impl<'a> Simulation<'a> {
                 format!("is {p}; expected a relative standard error > 0, e.g. 0.01"),
             )));
         }
-        let base = scenario.base_values();
+        let base = self.with_overrides(scenario.base_values());
         let break_even = self.break_even(&base)?;
         let mut result = match self.draws {
             None => self.run_base(&base)?,
@@ -254,7 +292,7 @@ impl<'a> Simulation<'a> {
             Some(_) => FIRST_ROUND.min(self.max_draws),
             None => n,
         };
-        let mut draws: Vec<Draw> = Vec::new();
+        let mut draws: Vec<Figures> = Vec::new();
         let mut sum: Option<Outcome> = None;
         let stop = loop {
             let first = draws.len() as u64;
@@ -262,7 +300,7 @@ impl<'a> Simulation<'a> {
             let outcomes: Vec<Result<Outcome>> = (first..target)
                 .into_par_iter()
                 .map(|d| {
-                    let values = draw_values(self.scenario, self.seed, d);
+                    let values = self.with_overrides(draw_values(self.scenario, self.seed, d));
                     let out = self
                         .evaluate(d, &values, self.children, None)
                         .map_err(|e| with_draw(e, d));
@@ -316,8 +354,8 @@ impl<'a> Simulation<'a> {
     }
 
     /// Assembles the result: per-draw figures, and the figures of the expected streams.
-    fn result(&self, mut draws: Vec<Draw>, outcome: Outcome, children: Option<u64>, stop: Stop) -> RunResult {
-        let frame = Frame::new(self.scenario, self.perspective);
+    fn result(&self, mut draws: Vec<Figures>, outcome: Outcome, children: Option<u64>, stop: Stop) -> RunResult {
+        let frame = self.frame();
         let expected = figures(self.scenario, &frame, &outcome.streams);
         // Per-draw budgets are not reported; the expected streams carry the budget view.
         for d in &mut draws {
@@ -349,7 +387,7 @@ impl<'a> Simulation<'a> {
     fn evaluate(&self, draw: u64, values: &[f64], children: u64, progress: Option<Progress<'_>>) -> Result<Outcome> {
         let scenario = self.scenario;
         let model = Model::compile(scenario, values)?;
-        let frame = Frame::new(scenario, self.perspective);
+        let frame = self.frame();
         match self.engine {
             Engine::Cohort => {
                 let streams = cohort::run(&model, 1.0).map_err(|e| engine_error(scenario, e))?;
@@ -393,7 +431,7 @@ impl<'a> Simulation<'a> {
             return Ok(vec![None; scenario.interventions().len()]);
         }
         let model = Model::compile(scenario, base)?;
-        let frame = Frame::new(scenario, self.perspective);
+        let frame = self.frame();
         let status_quo = cohort::run_arm(&model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
         scenario
             .interventions()
@@ -411,7 +449,7 @@ impl<'a> Simulation<'a> {
 }
 
 /// Economic figures of one set of arm streams.
-fn figures(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams]) -> Draw {
+fn figures(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams]) -> Figures {
     let arms = streams.iter().map(|s| economics::arm_figures(frame, s)).collect();
     let comparisons = scenario
         .interventions()
@@ -419,7 +457,7 @@ fn figures(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams]) -> Draw {
         .enumerate()
         .map(|(k, iv)| economics::compare(frame, &streams[0], &streams[k + 1], iv.program.start_year))
         .collect();
-    Draw { arms, comparisons }
+    Figures { arms, comparisons }
 }
 
 /// Whether the replicates of a microsimulation pin every NPV down to `relative`.
@@ -431,7 +469,7 @@ fn precise_enough(outcome: &Outcome, relative: f64) -> bool {
 }
 
 /// Whether the draws pin every expected NPV down to `relative`.
-fn npv_precise(draws: &[Draw], relative: f64) -> bool {
+fn npv_precise(draws: &[Figures], relative: f64) -> bool {
     let n_comparisons = draws.first().map_or(0, |d| d.comparisons.len());
     (0..n_comparisons).all(|k| {
         let values: Vec<f64> = draws.iter().map(|d| d.comparisons[k].npv).collect();
