@@ -60,6 +60,39 @@ impl Distribution {
         }
     }
 
+    /// The distribution of `factor ·` a value (an amount converted to
+    /// other prices); `None` for a beta, which is bounded to [0, 1].
+    pub fn scaled(&self, factor: f64) -> Option<Distribution> {
+        let f = factor;
+        Some(match *self {
+            Distribution::Fixed(x) => Distribution::Fixed(x * f),
+            Distribution::Beta { .. } => return None,
+            Distribution::Gamma { shape, scale } => Distribution::Gamma {
+                shape,
+                scale: scale * f,
+            },
+            Distribution::LogNormal { mu, sigma } => Distribution::LogNormal { mu: mu + f.ln(), sigma },
+            Distribution::Normal { mean, sd } => Distribution::Normal {
+                mean: mean * f,
+                sd: sd * f,
+            },
+            Distribution::Uniform { min, max } => Distribution::Uniform {
+                min: min * f,
+                max: max * f,
+            },
+            Distribution::Triangular { min, mode, max } => Distribution::Triangular {
+                min: min * f,
+                mode: mode * f,
+                max: max * f,
+            },
+            Distribution::Pert { min, mode, max } => Distribution::Pert {
+                min: min * f,
+                mode: mode * f,
+                max: max * f,
+            },
+        })
+    }
+
     /// Whether the value varies between draws.
     pub fn is_uncertain(&self) -> bool {
         !matches!(self, Distribution::Fixed(_))
@@ -283,6 +316,10 @@ pub struct Parameter {
     pub distribution: Distribution,
     /// Draws are restricted to `[lo, hi]`.
     pub truncate: Option<(f64, f64)>,
+    /// Factor that converted the written amount from its `price_year` to the
+    /// scenario's (1 when no conversion was needed); the distribution,
+    /// bounds and `low`/`high` are already converted.
+    pub price_factor: f64,
     pub unit: Option<String>,
     pub price_year: Option<i32>,
     pub source: Option<String>,
@@ -301,6 +338,7 @@ impl Parameter {
             named: true,
             distribution,
             truncate,
+            price_factor: 1.0,
             unit: None,
             price_year: None,
             source: None,

@@ -161,7 +161,7 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
     row(&mut out, "Payback, discounted", years(discounted));
     row(&mut out, "Payback, budget view (undiscounted)", years(undiscounted));
     let break_even = match c.base().break_even_effect_scale {
-        Some(s) if s == 0.0 => "pays back with no effect at all".to_owned(),
+        Some(0.0) => "pays back with no effect at all".to_owned(),
         Some(s) => format!("{:.0} % of the assumed effect", 100.0 * s),
         None => "not reached with the full assumed effect".to_owned(),
     };

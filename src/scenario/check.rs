@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use super::spec::{CorrelationSpec, EffectSpec, HistorySpec, InterventionSpec, OneOrMany, RateSpec, ScenarioSpec};
+use super::price_index::{self, PriceIndex};
+use super::spec::{
+    CorrelationSpec, EffectSpec, HistorySpec, InterventionSpec, OneOrMany, PriceIndexSpec, RateSpec, ScenarioSpec,
+};
 use super::{
     Band, Discounting, Effect, EffectKind, Group, HistoryCondition, HistoryRule, Intervention, Payer, Program,
     Scenario, State,
@@ -64,6 +67,8 @@ impl Kind {
 }
 
 struct Checker {
+    price_year: i32,
+    price_index: Option<PriceIndex>,
     parameters: Vec<Parameter>,
     names: HashMap<String, ParamId>,
     payer_index: HashMap<String, usize>,
@@ -110,6 +115,8 @@ pub(super) fn check(spec: ScenarioSpec) -> Check<Scenario> {
     };
 
     let mut c = Checker {
+        price_year: header.price_year,
+        price_index: price_index(spec.price_index.as_ref())?,
         parameters: Vec::new(),
         names: HashMap::new(),
         payer_index: HashMap::new(),
@@ -266,6 +273,35 @@ pub(super) fn check(spec: ScenarioSpec) -> Check<Scenario> {
         discounting,
         spec,
     })
+}
+
+fn price_index(spec: Option<&PriceIndexSpec>) -> Check<Option<PriceIndex>> {
+    let Some(spec) = spec else { return Ok(None) };
+    let mut index = match &spec.name {
+        Some(name) => PriceIndex::shipped(name).ok_or_else(|| {
+            ScenarioError::new(
+                "price_index.name",
+                format!(
+                    "`{name}` is not a shipped price index; expected one of: {}",
+                    price_index::SHIPPED.join(", ")
+                ),
+            )
+        })?,
+        None => PriceIndex::new("price_index", Default::default()),
+    };
+    let mut levels = Vec::with_capacity(spec.levels.len());
+    for (year, &level) in &spec.levels {
+        let path = format!("price_index.levels.{year}");
+        let Ok(y) = year.parse::<i32>() else {
+            return err(path, format!("`{year}` is not a year; expected keys such as \"2021\""));
+        };
+        if !(level.is_finite() && level > 0.0) {
+            return err(path, format!("is {level}; expected an index level > 0"));
+        }
+        levels.push((y, level));
+    }
+    index.extend(levels);
+    Ok(Some(index))
 }
 
 fn check_id(id: &str, path: &str) -> Check<()> {
@@ -433,24 +469,76 @@ impl Checker {
                 Some((lo.max(dlo), hi.min(dhi)))
             }
         };
+        let (distribution, truncate, low, high, price_factor) = match spec.price_year {
+            Some(year) if year != self.price_year => {
+                let f = self.price_factor(year, path)?;
+                let Some(d) = distribution.scaled(f) else {
+                    return err(
+                        format!("{path}.price_year"),
+                        format!("is {year} on a beta distribution; expected a price year only on amounts"),
+                    );
+                };
+                let scale = |x: Option<f64>| x.map(|v| v * f);
+                (
+                    d,
+                    truncate.map(|(lo, hi)| (lo * f, hi * f)),
+                    scale(spec.low),
+                    scale(spec.high),
+                    f,
+                )
+            }
+            _ => (distribution, truncate, spec.low, spec.high, 1.0),
+        };
         let id = ParamId(self.parameters.len());
         self.parameters.push(Parameter {
             name: name.to_owned(),
             named,
             distribution,
             truncate,
+            price_factor,
             unit: spec.unit.clone(),
             price_year: spec.price_year,
             source: spec.source.clone(),
             confidence: spec.confidence,
             note: spec.note.clone(),
-            low: spec.low,
-            high: spec.high,
+            low,
+            high,
         });
         if named {
             self.names.insert(name.to_owned(), id);
         }
         Ok(id)
+    }
+
+    /// The factor from `year`'s prices to the scenario's, by the price index.
+    fn price_factor(&self, year: i32, path: &str) -> Check<f64> {
+        let Some(index) = &self.price_index else {
+            return err(
+                format!("{path}.price_year"),
+                format!(
+                    "is {year}, but the scenario's price_year is {} and there is no [price_index] to convert it; expected {} or a [price_index] such as name = \"kpi_sweden\"",
+                    self.price_year, self.price_year
+                ),
+            );
+        };
+        match index.factor(year, self.price_year) {
+            Some(f) => Ok(f),
+            None => {
+                let missing = if index.level(year).is_none() {
+                    year
+                } else {
+                    self.price_year
+                };
+                err(
+                    format!("{path}.price_year"),
+                    format!(
+                        "is {year}, but the price index `{}` has no level for {missing}; expected a year it covers ({}, gaps included) or a level added under [price_index.levels]",
+                        index.name,
+                        index.span()
+                    ),
+                )
+            }
+        }
     }
 
     /// Resolves a written number and checks it can stand for `kind`.

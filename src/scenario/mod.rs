@@ -7,6 +7,7 @@
 
 mod check;
 mod locate;
+pub mod price_index;
 pub mod spec;
 
 use std::path::Path;

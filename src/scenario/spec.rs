@@ -33,6 +33,26 @@ pub struct ScenarioSpec {
     pub history: Vec<HistorySpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub correlations: Vec<CorrelationSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_index: Option<PriceIndexSpec>,
+}
+
+/// `[price_index]`: how amounts of other price years are converted to the
+/// scenario's `price_year`. A shipped index by `name` (`kpi_sweden`), own
+/// `levels` by year, or both (own levels add to or replace the shipped ones).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceIndexSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "unique", skip_serializing_if = "IndexMap::is_empty")]
+    pub levels: IndexMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<crate::param::Confidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// `[scenario]`: what the analysis is and its frame.
