@@ -62,6 +62,9 @@ struct RunArgs {
     /// Cap on children per draw for --precision (microsim).
     #[arg(long, default_value_t = lifecost::DEFAULT_MAX_CHILDREN)]
     max_children: u64,
+    /// A costly state (e.g. residential_care): how many children the program must keep out of it to pay back.
+    #[arg(long, value_name = "STATE")]
+    break_even_state: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -151,6 +154,9 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
     }
     if let Some(n) = args.children {
         sim = sim.children(n);
+    }
+    if let Some(state) = &args.break_even_state {
+        sim = sim.break_even_state(state.clone());
     }
     if let Some(p) = args.precision {
         // Adaptive precision over draws needs a PSA; start it at the first round.

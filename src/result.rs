@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::economics::{ArmFigures, ComparisonFigures, Flows};
+use crate::economics::{ArmFigures, ComparisonFigures, Flows, Payback};
 use crate::engine::ArmStreams;
 use crate::error::{Error, Result};
 use crate::report::text;
@@ -129,6 +129,28 @@ impl RunResult {
     /// Every comparison, in the scenario's order.
     pub fn comparisons(&self) -> impl Iterator<Item = Comparison<'_>> {
         (0..self.intervention_ids.len()).map(move |index| Comparison { run: self, index })
+    }
+
+    /// Per intervention: the mean NPV across draws at each effect fraction of
+    /// [`crate::economics::break_even::CURVE`] (empty without draws).
+    pub(crate) fn mean_npv_by_effect_scale(&self) -> Vec<Vec<f64>> {
+        let n = self.draws.len() as f64;
+        (0..self.intervention_ids.len())
+            .map(|k| {
+                let mut mean = vec![
+                    0.0;
+                    self.draws
+                        .first()
+                        .map_or(0, |d| d.comparisons[k].npv_by_effect_scale.len())
+                ];
+                for d in &self.draws {
+                    for (m, x) in mean.iter_mut().zip(&d.comparisons[k].npv_by_effect_scale) {
+                        *m += x / n;
+                    }
+                }
+                mean
+            })
+            .collect()
     }
 
     /// Figures of each draw, in draw order (one entry for a base-case run).
@@ -270,6 +292,10 @@ fn num(x: f64) -> Json {
     serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
 }
 
+fn payback_json(p: &Payback) -> Json {
+    json!({ "discounted": p.discounted.map_or(Json::Null, num), "undiscounted": p.undiscounted.map_or(Json::Null, num) })
+}
+
 fn flows_json(f: &Flows) -> Json {
     json!({ "cost": num(f.cost), "savings": num(f.savings), "net": num(f.net) })
 }
@@ -337,10 +363,33 @@ impl<'a> Comparison<'a> {
         (p, (p * (1.0 - p) / n).sqrt())
     }
 
+    /// The break-even curve: for each effect fraction, the share of draws in
+    /// which the NPV is positive (empty without draws).
+    pub fn break_even_curve(&self) -> Vec<(f64, f64)> {
+        let draws = &self.run.draws;
+        let n = draws.len() as f64;
+        crate::economics::break_even::CURVE
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                draws
+                    .iter()
+                    .all(|d| d.comparisons[self.index].npv_by_effect_scale.len() > *i)
+            })
+            .map(|(i, &scale)| {
+                let positive = draws
+                    .iter()
+                    .filter(|d| d.comparisons[self.index].npv_by_effect_scale[i] > 0.0)
+                    .count();
+                (scale, positive as f64 / n)
+            })
+            .collect()
+    }
+
     /// Payback year of the expected streams: (discounted, undiscounted).
     pub fn payback_year(&self) -> (Option<f64>, Option<f64>) {
         let c = self.base();
-        (c.payback_discounted, c.payback_undiscounted)
+        (c.payback.discounted, c.payback.undiscounted)
     }
 
     /// Figures of the expected streams (the base case in a deterministic run).
@@ -353,6 +402,28 @@ impl<'a> Comparison<'a> {
         text::comparison_summary(self)
     }
 
+    fn break_even_json(&self) -> Json {
+        let b = &self.base().break_even;
+        let answer = match b.effect_scale {
+            Some(0.0) => "positive_without_effect",
+            Some(_) => "found",
+            None => "never_positive",
+        };
+        let curve: Vec<Json> = self
+            .break_even_curve()
+            .into_iter()
+            .map(|(s, p)| json!({ "effect_scale": s, "prob_npv_positive": p }))
+            .collect();
+        json!({
+            "effect_scale": b.effect_scale.map_or(Json::Null, num),
+            "children": b.children.map_or(Json::Null, num),
+            "effect_answer": answer,
+            "state": b.state,
+            "excess_cost": b.excess_cost.map_or(Json::Null, num),
+            "curve": curve,
+        })
+    }
+
     /// This comparison as in DESIGN §7.
     pub fn to_json(&self) -> Json {
         let run = self.run;
@@ -362,7 +433,11 @@ impl<'a> Comparison<'a> {
         let mut icer = Map::new();
         for (p, (id, _, public)) in run.payers.iter().enumerate() {
             if run.perspective.includes(*public) {
-                by_payer.insert(id.clone(), flows_json(&base.by_payer[p]));
+                let mut flows = flows_json(&base.by_payer[p]);
+                if let Some(obj) = flows.as_object_mut() {
+                    obj.insert("payback_year".to_owned(), payback_json(&base.payer_payback[p]));
+                }
+                by_payer.insert(id.clone(), flows);
             }
         }
         for (o, name) in run.outcomes.iter().enumerate() {
@@ -370,7 +445,6 @@ impl<'a> Comparison<'a> {
             icer.insert(name.clone(), base.icer[o].map_or(Json::Null, num));
         }
         let (prob, prob_se) = self.prob_npv_positive();
-        let (discounted, undiscounted) = self.payback_year();
         let program = &base.program;
         let budget: Vec<Json> = program
             .budget
@@ -400,11 +474,11 @@ impl<'a> Comparison<'a> {
             "roi": opt_est(self.roi()),
             "prob_npv_positive": prob,
             "prob_npv_positive_se": prob_se,
-            "payback_year": { "discounted": discounted.map_or(Json::Null, num), "undiscounted": undiscounted.map_or(Json::Null, num) },
+            "payback_year": payback_json(&base.payback),
             "by_payer": by_payer,
             "incremental_outcomes": outcomes,
             "icer": icer,
-            "break_even": { "effect_scale": base.break_even_effect_scale.map_or(Json::Null, num), "children": Json::Null },
+            "break_even": self.break_even_json(),
             "program": {
                 "children": num(program.children),
                 "years": program.years,

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::economics::{self, ArmFigures, ComparisonFigures, DiscountRate, Frame, break_even};
+use crate::economics::{self, ArmFigures, BreakEven, ComparisonFigures, DiscountRate, Frame, break_even};
 use crate::engine::microsim::{self, MicrosimOptions};
 use crate::engine::{ArmStreams, EngineError, cohort, rng};
 use crate::error::{Error, Result, ScenarioError};
@@ -96,6 +96,7 @@ pub struct Simulation<'a> {
     progress: Option<Progress<'a>>,
     overrides: Vec<(usize, f64)>,
     discount: Option<DiscountRate>,
+    break_even_state: Option<String>,
 }
 
 /// The economic figures of one draw (or of the expected streams).
@@ -130,7 +131,16 @@ impl<'a> Simulation<'a> {
             progress: None,
             overrides: Vec::new(),
             discount: None,
+            break_even_state: None,
         }
+    }
+
+    /// Names the costly state (e.g. `residential_care`) whose avoided
+    /// entries are counted in the break-even number of children. The
+    /// default is none.
+    pub fn break_even_state(mut self, state: impl Into<String>) -> Self {
+        self.break_even_state = Some(state.into());
+        self
     }
 
     /// Holds parameter `id` at `value` in the base case and in every draw.
@@ -256,8 +266,17 @@ impl<'a> Simulation<'a> {
             None => self.run_base(&base)?,
             Some(n) => self.run_draws(n)?,
         };
-        for (c, scale) in result.expected.comparisons.iter_mut().zip(break_even) {
-            c.break_even_effect_scale = scale;
+        let curves = result.mean_npv_by_effect_scale();
+        for (k, (c, mut b)) in result.expected.comparisons.iter_mut().zip(break_even).enumerate() {
+            // With draws, the effect that zeroes the expected NPV, read off the mean curve.
+            if let Some(curve) = curves.get(k).filter(|c| !c.is_empty()) {
+                b.effect_scale = break_even::crossing(curve);
+            }
+            b.children = match b.excess_cost {
+                Some(excess) if excess > 0.0 => Some(c.program.cost / excess),
+                _ => None,
+            };
+            c.break_even = b;
         }
         Ok(result)
     }
@@ -388,15 +407,15 @@ impl<'a> Simulation<'a> {
         let scenario = self.scenario;
         let model = Model::compile(scenario, values)?;
         let frame = self.frame();
-        match self.engine {
+        let mut outcome = match self.engine {
             Engine::Cohort => {
                 let streams = cohort::run(&model, 1.0).map_err(|e| engine_error(scenario, e))?;
-                Ok(Outcome {
+                Outcome {
                     figures: figures(scenario, &frame, &streams),
                     streams,
                     replicates: Vec::new(),
                     lifetime_cost: Vec::new(),
-                })
+                }
             }
             Engine::Microsim => {
                 let valuation = economics::valuation(&frame, &model);
@@ -413,36 +432,132 @@ impl<'a> Simulation<'a> {
                     .iter()
                     .map(|(n, streams)| (*n, figures(scenario, &frame, streams)))
                     .collect();
-                Ok(Outcome {
+                Outcome {
                     figures: figures(scenario, &frame, &out.streams),
                     streams: out.streams,
                     replicates,
                     lifetime_cost: out.lifetime_cost,
-                })
+                }
+            }
+        };
+        // The break-even curve across draws: each draw's NPV at each effect fraction.
+        if self.draws.is_some() && scenario.history().is_empty() {
+            for (c, curve) in outcome
+                .figures
+                .comparisons
+                .iter_mut()
+                .zip(self.npv_curve(&model, &frame)?)
+            {
+                c.npv_by_effect_scale = curve;
             }
         }
+        Ok(outcome)
     }
 
-    /// Break-even effect scale of each intervention at the base case, by the
-    /// cohort engine (`None` each when history rules need the microsimulation).
-    fn break_even(&self, base: &[f64]) -> Result<Vec<Option<f64>>> {
+    /// Break-even figures of each intervention at the base case, by the
+    /// cohort engine: the effect scale, and the excess cost of the named
+    /// break-even state (empty when history rules need the microsimulation).
+    fn break_even(&self, base: &[f64]) -> Result<Vec<BreakEven>> {
         let scenario = self.scenario;
+        let state = match &self.break_even_state {
+            None => None,
+            Some(id) => Some(scenario.states().iter().position(|s| &s.id == id).ok_or_else(|| {
+                let known: Vec<&str> = scenario.states().iter().map(|s| s.id.as_str()).collect();
+                Error::Scenario(ScenarioError::new(
+                    "break_even_state",
+                    format!("`{id}` is not a state; expected one of: {}", known.join(", ")),
+                ))
+            })?),
+        };
         if !scenario.history().is_empty() {
-            return Ok(vec![None; scenario.interventions().len()]);
+            return Ok(vec![BreakEven::default(); scenario.interventions().len()]);
         }
         let model = Model::compile(scenario, base)?;
         let frame = self.frame();
         let status_quo = cohort::run_arm(&model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
+        let mut out = Vec::with_capacity(scenario.interventions().len());
+        for (k, iv) in scenario.interventions().iter().enumerate() {
+            let effect_scale = break_even::effect_scale(|scale| {
+                let arm = cohort::run_arm(&model, &model.arms[k + 1], scale).map_err(|e| engine_error(scenario, e))?;
+                Ok::<_, Error>(economics::compare(&frame, &status_quo, &arm, iv.program.start_year).npv)
+            })?;
+            let age = iv.enrol_ages.map_or(scenario.groups()[0].start_age, |(from, _)| from);
+            let excess_cost = match state {
+                Some(s) => Some(self.excess_cost(&model, &frame, s, age)?),
+                None => None,
+            };
+            out.push(BreakEven {
+                effect_scale,
+                state: self.break_even_state.clone(),
+                excess_cost,
+                children: None,
+            });
+        }
+        Ok(out)
+    }
+
+    /// PV of the lifetime cost (status quo, perspective) of a child entering
+    /// `state` at `age`, minus that of a child of the population who does not:
+    /// the population's start distribution at that age without `state`.
+    fn excess_cost(&self, model: &Model, frame: &Frame, state: usize, age: u32) -> Result<f64> {
+        let scenario = self.scenario;
+        let n = model.n_states();
+        let mut rest = vec![0.0; n];
+        for g in &model.groups {
+            for (s, share) in g.start.iter().enumerate() {
+                rest[s] += g.weight * share;
+            }
+        }
+        rest[state] = 0.0;
+        let total: f64 = rest.iter().sum();
+        if total <= 0.0 {
+            return Err(Error::Scenario(ScenarioError::new(
+                "break_even_state",
+                format!(
+                    "`{}` holds the whole population at the start; expected a state children can be kept out of",
+                    scenario.states()[state].id
+                ),
+            )));
+        }
+        let cost_from = |start: Vec<f64>| -> Result<f64> {
+            let mut m = model.clone();
+            m.groups = vec![crate::model::GroupModel {
+                weight: 1.0,
+                start_age: age,
+                start: nalgebra::DVector::from_vec(start),
+            }];
+            let streams = cohort::run_arm(&m, &m.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
+            Ok(economics::arm_figures(frame, &streams).cost)
+        };
+        let mut entering = vec![0.0; n];
+        entering[state] = 1.0;
+        // Entering is a move: its one-off cost counts, in cycle 0.
+        let entry: f64 = (0..model.n_payers())
+            .filter(|&p| frame.included[p])
+            .map(|p| model.entry_costs[(state, p)])
+            .sum();
+        let entry_pv = entry * frame.cost_rate.factor(frame.offset);
+        Ok(cost_from(entering)? + entry_pv - cost_from(rest.iter().map(|x| x / total).collect())?)
+    }
+
+    /// NPV of each intervention with every effect scaled by each fraction of
+    /// [`break_even::CURVE`], by the cohort engine on this draw's model.
+    fn npv_curve(&self, model: &Model, frame: &Frame) -> Result<Vec<Vec<f64>>> {
+        let scenario = self.scenario;
+        let status_quo = cohort::run_arm(model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
         scenario
             .interventions()
             .iter()
             .enumerate()
             .map(|(k, iv)| {
-                break_even::effect_scale(|scale| {
-                    let arm =
-                        cohort::run_arm(&model, &model.arms[k + 1], scale).map_err(|e| engine_error(scenario, e))?;
-                    Ok::<_, Error>(economics::compare(&frame, &status_quo, &arm, iv.program.start_year).npv)
-                })
+                break_even::CURVE
+                    .iter()
+                    .map(|&scale| {
+                        let arm =
+                            cohort::run_arm(model, &model.arms[k + 1], scale).map_err(|e| engine_error(scenario, e))?;
+                        Ok(economics::compare(frame, &status_quo, &arm, iv.program.start_year).npv)
+                    })
+                    .collect()
             })
             .collect()
     }

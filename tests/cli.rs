@@ -233,9 +233,25 @@ fn run_json_has_the_stable_keys() {
             let p = &c["payback_year"][k];
             assert!(p.is_number() || p.is_null(), "payback_year.{k} = {p}");
         }
-        assert_eq!(keys(&c["break_even"]), sorted(&["effect_scale", "children"]));
+        // DESIGN §7's break-even keys, with what the analysis adds: the answer, the named state, the curve.
+        assert_eq!(
+            keys(&c["break_even"]),
+            sorted(&[
+                "effect_scale",
+                "children",
+                "effect_answer",
+                "state",
+                "excess_cost",
+                "curve"
+            ])
+        );
         for (payer, f) in c["by_payer"].as_object().unwrap() {
-            assert_eq!(keys(f), sorted(&["cost", "savings", "net"]), "by_payer.{payer}");
+            assert_eq!(
+                keys(f),
+                sorted(&["cost", "savings", "net", "payback_year"]),
+                "by_payer.{payer}"
+            );
+            assert_eq!(keys(&f["payback_year"]), sorted(&["discounted", "undiscounted"]));
         }
         for (name, e) in c["incremental_outcomes"].as_object().unwrap() {
             assert_estimate(e, &format!("incremental_outcomes.{name}"));

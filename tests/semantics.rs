@@ -466,7 +466,7 @@ fn break_even_effect_scale_zeroes_the_npv() {
     let s = halving_sickness();
     let run = Simulation::new(&s).run().unwrap();
     let c = run.compare("tsi").unwrap();
-    let scale = c.base().break_even_effect_scale.expect("the full effect pays back");
+    let scale = c.base().break_even.effect_scale.expect("the full effect pays back");
     assert!(scale > 0.0 && scale < 1.0, "{scale}");
     // NPV with the relative risk 0.5^scale, from the closed form of the two-state chain.
     let p = 0.2 * 0.5f64.powf(scale);
@@ -476,4 +476,48 @@ fn break_even_effect_scale_zeroes_the_npv() {
         - 25.0;
     println!("break-even effect scale {scale}, NPV there {npv:e}");
     assert!(npv.abs() < 1e-6 * 25.0, "NPV at the break-even scale is {npv}");
+}
+
+#[test]
+fn break_even_children_divide_the_program_cost_by_the_excess_cost_of_the_state() {
+    let s = halving_sickness();
+    let run = Simulation::new(&s).break_even_state("sick").run().unwrap();
+    let b = &run.compare("tsi").unwrap().base().break_even;
+    // Sick from age 0 costs 100 a year; a well child falls sick with 0.2 a year: the excess is
+    // Σ 100·0.8^t·1.05^−t over 20 years. The program (one child, 25 once) costs 25.
+    let excess: f64 = (0..20).map(|t| 100.0 * 0.8f64.powi(t) * 1.05f64.powi(-t)).sum();
+    rel_close(b.excess_cost.unwrap(), excess, "excess cost of falling sick");
+    rel_close(b.children.unwrap(), 25.0 / excess, "break-even children");
+    assert_eq!(b.state.as_deref(), Some("sick"));
+    let e = Simulation::new(&s).break_even_state("nowhere").run().unwrap_err();
+    assert!(
+        e.to_string().contains("break_even_state") && e.to_string().contains("well, sick"),
+        "{e}"
+    );
+}
+
+#[test]
+fn break_even_beyond_the_assumed_effect_and_never() {
+    // At 150 per child, a hazard ratio of 0.8 is not enough: the program needs a stronger effect.
+    let text = well_sick(
+        20,
+        "costs = 0.05\ntiming = \"start\"",
+        "enrol = { states = [\"well\"] }\nparticipant_costs = { once = { kommun = 150 } }\n\n[[interventions.effects]]\nfrom = \"well\"\nto = \"sick\"\nhazard_ratio = 0.8",
+    );
+    let s = Scenario::from_toml_str(&text).unwrap();
+    let c = Simulation::new(&s).run().unwrap();
+    let scale = c.compare("tsi").unwrap().base().break_even.effect_scale;
+    assert!(scale.is_none_or(|x| x > 1.0), "{scale:?}");
+    let text = well_sick(
+        20,
+        "costs = 0.05",
+        "enrol = { states = [\"well\"] }\nparticipant_costs = { once = { kommun = 1 } }",
+    );
+    let s = Scenario::from_toml_str(&text).unwrap();
+    let c = Simulation::new(&s).run().unwrap();
+    assert_eq!(
+        c.compare("tsi").unwrap().base().break_even.effect_scale,
+        None,
+        "no effect: never positive"
+    );
 }

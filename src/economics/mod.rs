@@ -46,19 +46,35 @@ pub struct ComparisonFigures {
     pub bcr: Option<f64>,
     /// `(savings − cost) / cost`; `None` unless the cost is positive.
     pub roi: Option<f64>,
-    /// Years from the start until cumulative discounted savings first reach the cost.
-    pub payback_discounted: Option<f64>,
-    /// The same, undiscounted (the budget view).
-    pub payback_undiscounted: Option<f64>,
+    /// Years from the start until cumulative savings first reach the cost:
+    /// discounted, and undiscounted (the budget view).
+    pub payback: Payback,
     /// Indexed by payer (all payers; the perspective decides which add up).
     pub by_payer: Vec<Flows>,
+    /// Each payer's own payback on its own savings and costs, indexed by payer.
+    pub payer_payback: Vec<Payback>,
     /// Discounted outcome of the arm minus that of the status quo.
     pub incremental_outcomes: Vec<f64>,
     /// Net cost per unit of incremental outcome, `(cost − savings)/Δoutcome`.
     pub icer: Vec<Option<f64>>,
     pub program: ProgramFigures,
+    /// How much of the effect, or how many diverted children, the program needs to pay back.
+    pub break_even: BreakEven,
+    /// NPV with every effect scaled by each fraction of [`break_even::CURVE`] (draws only).
+    pub npv_by_effect_scale: Vec<f64>,
+}
+
+/// Break-even figures of a comparison.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BreakEven {
     /// Fraction of the effects at which the NPV is 0 (see [`break_even::effect_scale`]).
-    pub break_even_effect_scale: Option<f64>,
+    pub effect_scale: Option<f64>,
+    /// The state whose avoided entries repay the program, when one is named.
+    pub state: Option<String>,
+    /// PV of the excess lifetime cost of a child entering `state` at enrolment age.
+    pub excess_cost: Option<f64>,
+    /// Children who must be kept out of `state` for the program's cost to be repaid.
+    pub children: Option<f64>,
 }
 
 /// The whole program: every yearly cohort, shifted in calendar time.
@@ -194,7 +210,12 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
         .zip(frame.in_perspective(&paid))
         .map(|(s, c)| s - c)
         .collect();
-    let discounted: Vec<f64> = net_yearly.iter().zip(&cf).map(|(x, d)| x * d).collect();
+    let payer_payback = (0..saved.nrows())
+        .map(|p| {
+            let net: Vec<f64> = (0..n).map(|t| saved[(p, t)] - paid[(p, t)]).collect();
+            paybacks(&net, &cf)
+        })
+        .collect();
 
     let incremental_outcomes: Vec<f64> = (0..streams.outcomes.nrows())
         .map(|o| row_pv(&streams.outcomes, o, &of) - row_pv(&status_quo.outcomes, o, &of))
@@ -210,13 +231,29 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
         npv,
         bcr,
         roi,
-        payback_discounted: payback(&discounted),
-        payback_undiscounted: payback(&net_yearly),
+        payback: paybacks(&net_yearly, &cf),
         by_payer,
+        payer_payback,
         incremental_outcomes,
         icer,
         program: program(frame, streams, &saved, start_year),
-        break_even_effect_scale: None,
+        break_even: BreakEven::default(),
+        npv_by_effect_scale: Vec::new(),
+    }
+}
+
+/// Payback years of a net flow: discounted and undiscounted.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Payback {
+    pub discounted: Option<f64>,
+    pub undiscounted: Option<f64>,
+}
+
+fn paybacks(net_yearly: &[f64], factors: &[f64]) -> Payback {
+    let discounted: Vec<f64> = net_yearly.iter().zip(factors).map(|(x, d)| x * d).collect();
+    Payback {
+        discounted: payback(&discounted),
+        undiscounted: payback(net_yearly),
     }
 }
 

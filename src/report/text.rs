@@ -160,12 +160,28 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
     let (discounted, undiscounted) = c.payback_year();
     row(&mut out, "Payback, discounted", years(discounted));
     row(&mut out, "Payback, budget view (undiscounted)", years(undiscounted));
-    let break_even = match c.base().break_even_effect_scale {
+    let b = &c.base().break_even;
+    let break_even = match b.effect_scale {
         Some(0.0) => "pays back with no effect at all".to_owned(),
         Some(s) => format!("{:.0} % of the assumed effect", 100.0 * s),
-        None => "not reached with the full assumed effect".to_owned(),
+        None => "never, even with 8× the assumed effect".to_owned(),
     };
     row(&mut out, "Break-even effect", break_even);
+    if let (Some(state), Some(children)) = (&b.state, b.children) {
+        let _ = writeln!(
+            out,
+            "  The program pays back if it keeps {children:.1} children out of `{state}` (each avoided entry saves {} {cur}).",
+            amount(b.excess_cost.unwrap_or(f64::NAN))
+        );
+    }
+    let curve = c.break_even_curve();
+    if !curve.is_empty() {
+        let points: Vec<String> = curve
+            .iter()
+            .map(|(s, p)| format!("{:.0} %→{:.0} %", 100.0 * s, 100.0 * p))
+            .collect();
+        let _ = writeln!(out, "  P(NPV > 0) at a fraction of the effect: {}", points.join(", "));
+    }
     if run.n_draws() > 1 {
         let (p, se) = c.prob_npv_positive();
         row(
@@ -178,20 +194,30 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
     let base = c.base();
     let _ = writeln!(out);
     let _ = writeln!(out, "  Who pays, who gains (per child, {cur})");
-    let _ = writeln!(out, "  {:<34} {:>12} {:>12} {:>12}", "payer", "cost", "savings", "net");
+    let _ = writeln!(
+        out,
+        "  {:<34} {:>12} {:>12} {:>12} {:>9}",
+        "payer", "cost", "savings", "net", "payback"
+    );
     for (p, (id, name, public)) in run.payers.iter().enumerate() {
         if !run.perspective().includes(*public) {
             continue;
         }
         let f = &base.by_payer[p];
         let label = if name == id { id.clone() } else { name.clone() };
+        let payback = match base.payer_payback[p].discounted {
+            _ if f.cost == 0.0 => "–".to_owned(),
+            Some(y) => format!("{y:.1} y"),
+            None => "never".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "  {:<34} {:>12} {:>12} {:>12}",
+            "  {:<34} {:>12} {:>12} {:>12} {:>9}",
             label,
             amount(f.cost),
             amount(f.savings),
-            amount(f.net)
+            amount(f.net),
+            payback
         );
     }
 
