@@ -6,7 +6,7 @@ use crate::economics::{ArmFigures, ComparisonFigures, Flows, Payback};
 use crate::engine::ArmStreams;
 use crate::error::{Error, Result};
 use crate::report::text;
-use crate::scenario::{Perspective, Scenario};
+use crate::scenario::{Adjustments, Perspective, Scenario};
 use crate::simulation::{Engine, Figures, Stop};
 use crate::stats::{DistributionSummary, Estimate};
 
@@ -34,6 +34,7 @@ pub struct RunResult {
     pub(crate) distribution: Option<Vec<DistributionSummary>>,
     pub(crate) stop: Stop,
     pub(crate) precision: Option<f64>,
+    pub(crate) adjustments: Adjustments,
 }
 
 /// What a run hands to [`RunResult::new`].
@@ -103,6 +104,7 @@ impl RunResult {
             distribution: parts.distribution,
             stop: parts.stop,
             precision: parts.precision,
+            adjustments: scenario.adjustments(),
         }
     }
 
@@ -402,6 +404,35 @@ impl<'a> Comparison<'a> {
         text::comparison_summary(self)
     }
 
+    /// The deadweight cost of taxation on net public flows (`tax_factor ×`
+    /// public net), in the societal perspective only, where it belongs.
+    pub fn tax_adjustment(&self) -> Option<Estimate> {
+        let f = self.run.adjustments.tax_factor?;
+        (self.run.perspective == Perspective::Societal).then(|| self.exact(|c| f * c.public_net))
+    }
+
+    /// NPV with the SROI multipliers on effects, when the scenario has them.
+    pub fn sroi_npv(&self) -> Option<Estimate> {
+        self.estimate(|c| c.sroi_npv)
+    }
+
+    fn adjustments_json(&self) -> Json {
+        let a = self.run.adjustments;
+        let tax = self.tax_adjustment();
+        let with_tax = tax.map(|_| self.exact(|c| c.npv + a.tax_factor.unwrap_or(0.0) * c.public_net));
+        json!({
+            "tax_factor": a.tax_factor,
+            "deadweight_cost_of_taxation": opt_est(tax),
+            "npv_with_tax_adjustment": opt_est(with_tax),
+            "sroi": a.sroi.map_or(Json::Null, |s| json!({
+                "attribution": s.attribution,
+                "deadweight": s.deadweight,
+                "drop_off": s.drop_off,
+                "npv": opt_est(self.sroi_npv()),
+            })),
+        })
+    }
+
     fn break_even_json(&self) -> Json {
         let b = &self.base().break_even;
         let answer = match b.effect_scale {
@@ -479,6 +510,7 @@ impl<'a> Comparison<'a> {
             "incremental_outcomes": outcomes,
             "icer": icer,
             "break_even": self.break_even_json(),
+            "adjustments": self.adjustments_json(),
             "program": {
                 "children": num(program.children),
                 "years": program.years,

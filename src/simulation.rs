@@ -9,7 +9,7 @@ use crate::error::{Error, Result, ScenarioError};
 use crate::model::Model;
 use crate::param::ParamId;
 use crate::result::RunResult;
-use crate::scenario::{Perspective, Scenario};
+use crate::scenario::{Perspective, Scenario, Sroi};
 use crate::stats::DistributionSummary;
 
 /// The seed used when none is given. The library never takes entropy from the OS.
@@ -440,6 +440,16 @@ impl<'a> Simulation<'a> {
                 }
             }
         };
+        if let Some(sroi) = scenario.adjustments().sroi {
+            for (c, npv) in outcome
+                .figures
+                .comparisons
+                .iter_mut()
+                .zip(self.sroi_npv(&model, &frame, sroi)?)
+            {
+                c.sroi_npv = Some(npv);
+            }
+        }
         // The break-even curve across draws: each draw's NPV at each effect fraction.
         if self.draws.is_some() && scenario.history().is_empty() {
             for (c, curve) in outcome
@@ -538,6 +548,31 @@ impl<'a> Simulation<'a> {
             .sum();
         let entry_pv = entry * frame.cost_rate.factor(frame.offset);
         Ok(cost_from(entering)? + entry_pv - cost_from(rest.iter().map(|x| x / total).collect())?)
+    }
+
+    /// NPV of each intervention with the SROI multipliers on its effects, by the cohort engine.
+    fn sroi_npv(&self, model: &Model, frame: &Frame, sroi: Sroi) -> Result<Vec<f64>> {
+        let scenario = self.scenario;
+        let mut adjusted = model.clone();
+        for arm in &mut adjusted.arms {
+            if let Some(iv) = &mut arm.intervention {
+                for e in &mut iv.effects {
+                    e.ratio = e.ratio.powf(sroi.scale());
+                    e.drop_off = sroi.drop_off;
+                }
+            }
+        }
+        let status_quo = cohort::run_arm(model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
+        scenario
+            .interventions()
+            .iter()
+            .enumerate()
+            .map(|(k, iv)| {
+                let arm =
+                    cohort::run_arm(&adjusted, &adjusted.arms[k + 1], 1.0).map_err(|e| engine_error(scenario, e))?;
+                Ok(economics::compare(frame, &status_quo, &arm, iv.program.start_year).npv)
+            })
+            .collect()
     }
 
     /// NPV of each intervention with every effect scaled by each fraction of

@@ -62,6 +62,10 @@ pub struct ComparisonFigures {
     pub break_even: BreakEven,
     /// NPV with every effect scaled by each fraction of [`break_even::CURVE`] (draws only).
     pub npv_by_effect_scale: Vec<f64>,
+    /// Net flow (savings − cost, PV) of the public payers, whatever the perspective.
+    pub public_net: f64,
+    /// NPV with the SROI multipliers on effects, when the scenario has them.
+    pub sroi_npv: Option<f64>,
 }
 
 /// Break-even figures of a comparison.
@@ -98,6 +102,8 @@ pub struct Frame {
     pub perspective: Perspective,
     /// Whether each payer counts in the perspective.
     pub included: Vec<bool>,
+    /// Whether each payer is public.
+    pub public: Vec<bool>,
     pub cost_rate: DiscountRate,
     pub outcome_rate: DiscountRate,
     pub offset: f64,
@@ -113,6 +119,7 @@ impl Frame {
                 .iter()
                 .map(|p| perspective.includes(p.public))
                 .collect(),
+            public: scenario.payers().iter().map(|p| p.public).collect(),
             cost_rate: d.costs.clone(),
             outcome_rate: d.outcomes.clone(),
             offset: d.timing.offset(),
@@ -198,6 +205,10 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
     let savings: f64 = (0..by_payer.len()).filter(included).map(|p| by_payer[p].savings).sum();
     let cost: f64 = (0..by_payer.len()).filter(included).map(|p| by_payer[p].cost).sum();
     let npv = savings - cost;
+    let public_net = (0..by_payer.len())
+        .filter(|&p| frame.public[p])
+        .map(|p| by_payer[p].net)
+        .sum();
     let (bcr, roi) = if cost > 0.0 {
         (Some(savings / cost), Some(npv / cost))
     } else {
@@ -237,8 +248,10 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
         incremental_outcomes,
         icer,
         program: program(frame, streams, &saved, start_year),
+        public_net,
         break_even: BreakEven::default(),
         npv_by_effect_scale: Vec::new(),
+        sroi_npv: None,
     }
 }
 

@@ -100,6 +100,7 @@ mod tests {
             ratio,
             duration: f64::INFINITY,
             half_life: None,
+            drop_off: 0.0,
             path: String::new(),
         }
     }

@@ -100,6 +100,8 @@ pub struct EffectModel {
     pub ratio: f64,
     pub duration: f64,
     pub half_life: Option<f64>,
+    /// Share of the effect lost each year after enrolment (SROI drop-off); 0 normally.
+    pub drop_off: f64,
     pub(crate) path: String,
 }
 
@@ -114,7 +116,12 @@ impl EffectModel {
                 Some(h) => 0.5f64.powf((d - self.duration) / h),
                 None => 0.0,
             }
-        } * scale;
+        } * scale
+            * if self.drop_off > 0.0 {
+                (1.0 - self.drop_off).powf(d)
+            } else {
+                1.0
+            };
         if w == 1.0 {
             self.ratio
         } else if w == 0.0 {
@@ -212,6 +219,7 @@ impl Model {
                         ratio,
                         duration: e.duration,
                         half_life: e.half_life,
+                        drop_off: 0.0,
                         path: e.path.clone(),
                     }
                 })
@@ -247,6 +255,7 @@ impl Model {
                         ratio,
                         duration: f64::INFINITY,
                         half_life: None,
+                        drop_off: 0.0,
                         path: rule.path.clone(),
                     },
                 });

@@ -174,6 +174,23 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
             amount(b.excess_cost.unwrap_or(f64::NAN))
         );
     }
+    if let Some(e) = c.tax_adjustment() {
+        let factor = c.run().adjustments.tax_factor.unwrap_or(0.0);
+        row(
+            &mut out,
+            &format!("Deadweight cost of taxation (× {factor})"),
+            with_interval(&e, money),
+        );
+    }
+    if let (Some(e), Some(s)) = (c.sroi_npv(), c.run().adjustments.sroi) {
+        let label = format!(
+            "NPV with SROI attribution {:.0} %, deadweight {:.0} %, drop-off {:.0} %/yr",
+            100.0 * s.attribution,
+            100.0 * s.deadweight,
+            100.0 * s.drop_off
+        );
+        let _ = writeln!(out, "  {label}: {}", with_interval(&e, money));
+    }
     let curve = c.break_even_curve();
     if !curve.is_empty() {
         let points: Vec<String> = curve

@@ -6,11 +6,12 @@ use indexmap::IndexMap;
 
 use super::price_index::{self, PriceIndex};
 use super::spec::{
-    CorrelationSpec, EffectSpec, HistorySpec, InterventionSpec, OneOrMany, PriceIndexSpec, RateSpec, ScenarioSpec,
+    AdjustmentsSpec, CorrelationSpec, EffectSpec, HistorySpec, InterventionSpec, OneOrMany, PriceIndexSpec, RateSpec,
+    ScenarioSpec,
 };
 use super::{
-    Band, Discounting, Effect, EffectKind, Group, HistoryCondition, HistoryRule, Intervention, Payer, Program,
-    Scenario, State,
+    Adjustments, Band, Discounting, Effect, EffectKind, Group, HistoryCondition, HistoryRule, Intervention, Payer,
+    Program, Scenario, Sroi, State,
 };
 use crate::economics::DiscountRate;
 use crate::error::ScenarioError;
@@ -259,7 +260,10 @@ pub(super) fn check(spec: ScenarioSpec) -> Check<Scenario> {
     }
     let correlations = c.correlations(&spec.correlations)?;
 
+    let adjustments = adjustments(spec.adjustments.as_ref())?;
+
     Ok(Scenario {
+        adjustments,
         toml_source: None,
         history,
         correlations,
@@ -273,6 +277,41 @@ pub(super) fn check(spec: ScenarioSpec) -> Check<Scenario> {
         discounting,
         spec,
     })
+}
+
+fn adjustments(spec: Option<&AdjustmentsSpec>) -> Check<Adjustments> {
+    let Some(a) = spec else {
+        return Ok(Adjustments::default());
+    };
+    let share = |key: &str, v: Option<f64>| -> Check<Option<f64>> {
+        match v {
+            Some(x) if !(x.is_finite() && (0.0..=1.0).contains(&x)) => err(
+                format!("adjustments.{key}"),
+                format!("is {x}; expected a share in [0, 1]"),
+            ),
+            other => Ok(other),
+        }
+    };
+    let tax_factor = match a.tax_factor {
+        Some(f) if !(f.is_finite() && (0.0..=10.0).contains(&f)) => {
+            return err(
+                "adjustments.tax_factor",
+                format!("is {f}; expected a factor in [0, 10], e.g. 0.2"),
+            );
+        }
+        other => other,
+    };
+    let (attribution, deadweight, drop_off) = (
+        share("attribution", a.attribution)?,
+        share("deadweight", a.deadweight)?,
+        share("drop_off", a.drop_off)?,
+    );
+    let sroi = (attribution.is_some() || deadweight.is_some() || drop_off.is_some()).then(|| Sroi {
+        attribution: attribution.unwrap_or(1.0),
+        deadweight: deadweight.unwrap_or(0.0),
+        drop_off: drop_off.unwrap_or(0.0),
+    });
+    Ok(Adjustments { tax_factor, sroi })
 }
 
 fn price_index(spec: Option<&PriceIndexSpec>) -> Check<Option<PriceIndex>> {
@@ -1050,7 +1089,7 @@ impl Checker {
     }
 
     fn base_values(&self) -> Vec<f64> {
-        self.parameters.iter().map(|p| p.distribution.mean()).collect()
+        self.parameters.iter().map(Parameter::mean).collect()
     }
 }
 

@@ -42,6 +42,33 @@ pub struct Scenario {
     pub(crate) discounting: Discounting,
     pub(crate) history: Vec<HistoryRule>,
     pub(crate) correlations: Vec<Correlation>,
+    pub(crate) adjustments: Adjustments,
+}
+
+/// Explicit adjustments, each reported on its own line, never inside other figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Adjustments {
+    /// Deadweight cost of taxation per unit of net public flow.
+    pub tax_factor: Option<f64>,
+    /// SROI multipliers on effects.
+    pub sroi: Option<Sroi>,
+}
+
+/// SROI-style multipliers on effects: an effect keeps the share
+/// `attribution · (1 − deadweight)` of its strength (on the log scale for
+/// ratios), less `drop_off` for each year since enrolment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sroi {
+    pub attribution: f64,
+    pub deadweight: f64,
+    pub drop_off: f64,
+}
+
+impl Sroi {
+    /// The share of each effect kept.
+    pub fn scale(&self) -> f64 {
+        self.attribution * (1.0 - self.deadweight)
+    }
 }
 
 /// A change to transitions for children with a given past (microsimulation only).
@@ -366,6 +393,11 @@ impl Scenario {
         &self.history
     }
 
+    /// Explicit adjustments (`[adjustments]`).
+    pub fn adjustments(&self) -> Adjustments {
+        self.adjustments
+    }
+
     /// Correlated blocks of parameters.
     pub fn correlations(&self) -> &[Correlation] {
         &self.correlations
@@ -382,7 +414,7 @@ impl Scenario {
 
     /// The base-case draw: every parameter at its mean.
     pub fn base_values(&self) -> Vec<f64> {
-        self.parameters.iter().map(|p| p.distribution.mean()).collect()
+        self.parameters.iter().map(Parameter::mean).collect()
     }
 
     /// Adds the TOML line and column to an error found after parsing.

@@ -35,6 +35,33 @@ pub struct ScenarioSpec {
     pub correlations: Vec<CorrelationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_index: Option<PriceIndexSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustments: Option<AdjustmentsSpec>,
+}
+
+/// `[adjustments]`: explicit adjustments, each reported on its own line.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentsSpec {
+    /// Deadweight cost of taxation per unit of net public flow (the marginal
+    /// cost of public funds minus 1): 0.5 in WSIPP, 0.2 in Norway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_factor: Option<f64>,
+    /// SROI: share of the effect attributable to the intervention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<f64>,
+    /// SROI: share of the effect that would have happened anyway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadweight: Option<f64>,
+    /// SROI: share of the effect lost each year after enrolment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_off: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<crate::param::Confidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// `[price_index]`: how amounts of other price years are converted to the
