@@ -29,6 +29,40 @@ enum Command {
     },
     /// Print the default scenario, to start a new one from.
     Init,
+    /// One-way sensitivity (tornado) of the NPV, and the NPV at discount rates 0–4 %.
+    Sensitivity {
+        /// Scenario file (.toml or .json); the embedded default when omitted.
+        scenario: Option<PathBuf>,
+        /// The intervention; the first one when omitted.
+        #[arg(long)]
+        intervention: Option<String>,
+        /// Perspective; the scenario's own when omitted.
+        #[arg(long, value_enum)]
+        perspective: Option<PerspectiveArg>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Value of information: EVPI per perspective, and EVPPI of parameter groups, from PSA draws.
+    Voi {
+        /// Scenario file (.toml or .json); the embedded default when omitted.
+        scenario: Option<PathBuf>,
+        /// PSA draws.
+        #[arg(long, default_value_t = 1_000)]
+        draws: u64,
+        /// Seed of every random stream.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// A parameter group for EVPPI, comma-separated; may be repeated.
+        #[arg(long = "evppi", value_name = "A,B,…")]
+        groups: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 #[derive(clap::Args, Default)]
@@ -110,6 +144,20 @@ fn main() -> ExitCode {
             )
         }),
         Command::Init => Ok(lifecost::scenario::DEFAULT_SCENARIO_TOML.to_owned()),
+        Command::Sensitivity {
+            scenario,
+            intervention,
+            perspective,
+            format,
+        } => sensitivity(scenario.as_ref(), intervention.as_deref(), perspective, format),
+        Command::Voi {
+            scenario,
+            draws,
+            seed,
+            groups,
+            format,
+            quiet,
+        } => voi(scenario.as_ref(), draws, seed, &groups, format, quiet),
     };
     match result {
         Ok(text) => {
@@ -132,6 +180,87 @@ fn load(path: Option<&PathBuf>) -> lifecost::Result<Scenario> {
     }
 }
 
+fn perspective_of(arg: PerspectiveArg) -> Perspective {
+    match arg {
+        PerspectiveArg::Fiscal => Perspective::Fiscal,
+        PerspectiveArg::Societal => Perspective::Societal,
+    }
+}
+
+fn json_text(value: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn sensitivity(
+    path: Option<&PathBuf>,
+    intervention: Option<&str>,
+    perspective: Option<PerspectiveArg>,
+    format: Format,
+) -> lifecost::Result<String> {
+    let scenario = load(path)?;
+    let id = match intervention {
+        Some(id) => id.to_owned(),
+        None => first_intervention(&scenario)?,
+    };
+    let perspective = perspective.map_or(scenario.perspective(), perspective_of);
+    let result = lifecost::analysis::sensitivity::one_way(&scenario, &id, perspective)?;
+    Ok(match format {
+        Format::Text => result.to_text(),
+        Format::Json => json_text(&result.to_json()),
+    })
+}
+
+fn first_intervention(scenario: &Scenario) -> lifecost::Result<String> {
+    scenario.interventions().first().map(|i| i.id.clone()).ok_or_else(|| {
+        lifecost::Error::Scenario(lifecost::ScenarioError {
+            path: "interventions".to_owned(),
+            message: "is empty; expected an intervention to analyse".to_owned(),
+            location: None,
+        })
+    })
+}
+
+fn voi(
+    path: Option<&PathBuf>,
+    draws: u64,
+    seed: Option<u64>,
+    groups: &[String],
+    format: Format,
+    quiet: bool,
+) -> lifecost::Result<String> {
+    let scenario = load(path)?;
+    let groups: Vec<Vec<&str>> = groups
+        .iter()
+        .map(|g| g.split(',').map(str::trim).filter(|n| !n.is_empty()).collect())
+        .collect();
+    let groups: Vec<&[&str]> = groups.iter().map(Vec::as_slice).collect();
+    let bar = progress_bar(quiet);
+    let report = |done: u64, total: u64| bar.update(done, total);
+    let mut text = String::new();
+    let mut json = serde_json::Map::new();
+    for perspective in [Perspective::Fiscal, Perspective::Societal] {
+        let mut sim = Simulation::new(&scenario)
+            .perspective(perspective)
+            .draws(draws.max(2))
+            .progress(&report);
+        if let Some(seed) = seed {
+            sim = sim.seed(seed);
+        }
+        let run = sim.run()?;
+        let voi = lifecost::analysis::voi::Voi::new(&scenario, &run, &groups)?;
+        text.push_str(&voi.to_text(scenario.currency()));
+        text.push('\n');
+        json.insert(perspective.as_str().to_owned(), voi.to_json());
+    }
+    bar.finish();
+    Ok(match format {
+        Format::Text => text,
+        Format::Json => json_text(&serde_json::Value::Object(json)),
+    })
+}
+
 fn run(args: &RunArgs) -> lifecost::Result<String> {
     let scenario = load(args.scenario.as_ref())?;
     let mut sim = Simulation::new(&scenario)
@@ -141,10 +270,7 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
         })
         .caps(args.max_draws, args.max_children);
     if let Some(p) = args.perspective {
-        sim = sim.perspective(match p {
-            PerspectiveArg::Fiscal => Perspective::Fiscal,
-            PerspectiveArg::Societal => Perspective::Societal,
-        });
+        sim = sim.perspective(perspective_of(p));
     }
     if let Some(seed) = args.seed {
         sim = sim.seed(seed);
@@ -171,11 +297,7 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
     bar.finish();
     Ok(match args.format {
         Format::Text => result.summary(),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&result.to_json()).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        Format::Json => json_text(&result.to_json()),
     })
 }
 

@@ -485,3 +485,40 @@ fn psa_json_is_byte_identical_on_one_and_two_threads() {
     assert_eq!(v["draws"], 200);
     assert!(v["comparisons"][0]["npv"]["se"].as_f64().is_some_and(|se| se > 0.0));
 }
+
+#[test]
+fn sensitivity_and_voi_subcommands_print_their_analyses() {
+    let o = lifecost(&["sensitivity", "--format", "json"]);
+    assert_success(&o);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["intervention"], "tsi");
+    assert!(v["bars"].as_array().is_some_and(|b| !b.is_empty()));
+    assert_eq!(v["discount"].as_array().map(Vec::len), Some(4));
+    let o = lifecost(&["sensitivity", "--intervention", "nobody"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = lifecost(&[
+        "voi",
+        "--draws",
+        "60",
+        "--seed",
+        "2",
+        "--evppi",
+        "hr_placement",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_success(&o);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for perspective in ["fiscal", "societal"] {
+        assert!(
+            v[perspective]["evpi"]["per_child"].as_f64().is_some_and(|x| x >= 0.0),
+            "{v}"
+        );
+        assert_eq!(v[perspective]["evppi"].as_array().map(Vec::len), Some(1));
+    }
+    let o = lifecost(&["voi", "--draws", "20", "--evppi", "no_such_parameter", "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("voi.parameters[0]"), "{}", stderr(&o));
+}
