@@ -17,6 +17,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An output file could not be written (nothing partial is left behind).
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// `compare` was asked for an intervention the scenario does not have.
     #[error("no intervention `{id}` in the scenario; expected one of: {known}")]
     UnknownIntervention { id: String, known: String },

@@ -43,6 +43,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Run a grid of parameter values and write one CSV row per point and intervention.
+    Sweep {
+        /// Scenario file (.toml or .json); the embedded default when omitted.
+        scenario: Option<PathBuf>,
+        /// A parameter and its values: NAME=FROM:TO:COUNT or NAME=V1,V2,…; may be repeated.
+        #[arg(long, value_name = "NAME=VALUES", required = true)]
+        vary: Vec<String>,
+        /// PSA draws per point (none: the base case).
+        #[arg(long)]
+        draws: Option<u64>,
+        /// Seed of every random stream.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Perspective; the scenario's own when omitted.
+        #[arg(long, value_enum)]
+        perspective: Option<PerspectiveArg>,
+        /// Write the CSV to this file (atomically) instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Value of information: EVPI per perspective, and EVPPI of parameter groups, from PSA draws.
     Voi {
         /// Scenario file (.toml or .json); the embedded default when omitted.
@@ -150,6 +173,23 @@ fn main() -> ExitCode {
             perspective,
             format,
         } => sensitivity(scenario.as_ref(), intervention.as_deref(), perspective, format),
+        Command::Sweep {
+            scenario,
+            vary,
+            draws,
+            seed,
+            perspective,
+            output,
+            force,
+        } => sweep(
+            scenario.as_ref(),
+            &vary,
+            draws,
+            seed,
+            perspective,
+            output.as_ref(),
+            force,
+        ),
         Command::Voi {
             scenario,
             draws,
@@ -212,13 +252,61 @@ fn sensitivity(
     })
 }
 
+fn bad_input(path: &str, message: String) -> lifecost::Error {
+    lifecost::Error::Scenario(lifecost::ScenarioError {
+        path: path.to_owned(),
+        message,
+        location: None,
+    })
+}
+
+fn sweep(
+    path: Option<&PathBuf>,
+    vary: &[String],
+    draws: Option<u64>,
+    seed: Option<u64>,
+    perspective: Option<PerspectiveArg>,
+    output: Option<&PathBuf>,
+    force: bool,
+) -> lifecost::Result<String> {
+    use lifecost::analysis::sweep::{Axis, sweep, to_csv};
+    let scenario = load(path)?;
+    let axes = vary
+        .iter()
+        .enumerate()
+        .map(|(i, text)| text.parse::<Axis>().map_err(|m| bad_input(&format!("--vary[{i}]"), m)))
+        .collect::<lifecost::Result<Vec<Axis>>>()?;
+    let mut sim = Simulation::new(&scenario);
+    if let Some(n) = draws {
+        sim = sim.draws(n);
+    }
+    if let Some(seed) = seed {
+        sim = sim.seed(seed);
+    }
+    if let Some(p) = perspective {
+        sim = sim.perspective(perspective_of(p));
+    }
+    let csv = to_csv(&axes, &sweep(&sim, &scenario, &axes)?);
+    match output {
+        None => Ok(csv),
+        Some(file) => {
+            lifecost::report::output::write_atomic(file, csv.as_bytes(), force).map_err(|source| {
+                lifecost::Error::Write {
+                    path: file.clone(),
+                    source,
+                }
+            })?;
+            Ok(String::new())
+        }
+    }
+}
+
 fn first_intervention(scenario: &Scenario) -> lifecost::Result<String> {
     scenario.interventions().first().map(|i| i.id.clone()).ok_or_else(|| {
-        lifecost::Error::Scenario(lifecost::ScenarioError {
-            path: "interventions".to_owned(),
-            message: "is empty; expected an intervention to analyse".to_owned(),
-            location: None,
-        })
+        bad_input(
+            "interventions",
+            "is empty; expected an intervention to analyse".to_owned(),
+        )
     })
 }
 

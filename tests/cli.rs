@@ -213,7 +213,8 @@ fn run_json_has_the_stable_keys() {
                 "incremental_outcomes",
                 "icer",
                 "break_even",
-                "program"
+                "program",
+                "adjustments"
             ])
         );
         assert!(c["intervention"].is_string());
@@ -521,4 +522,58 @@ fn sensitivity_and_voi_subcommands_print_their_analyses() {
     let o = lifecost(&["voi", "--draws", "20", "--evppi", "no_such_parameter", "-q"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("voi.parameters[0]"), "{}", stderr(&o));
+}
+
+#[test]
+fn sweep_writes_csv_atomically_and_never_overwrites_without_force() {
+    let o = lifecost(&[
+        "sweep",
+        "--vary",
+        "hr_placement=0.5:1.0:3",
+        "--vary",
+        "tsi_uptake=0.5,0.9",
+    ]);
+    assert_success(&o);
+    let csv = stdout(&o);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("hr_placement,tsi_uptake,intervention,npv"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 1 + 3 * 2);
+
+    let dir = std::env::temp_dir().join(format!("lifecost-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("grid.csv");
+    let file_arg = file.to_str().unwrap();
+    assert_success(&lifecost(&["sweep", "--vary", "hr_placement=0.7", "-o", file_arg]));
+    let first = std::fs::read_to_string(&file).unwrap();
+    let again = lifecost(&["sweep", "--vary", "hr_placement=0.8", "-o", file_arg]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        first,
+        "the existing file is untouched"
+    );
+    assert_success(&lifecost(&[
+        "sweep",
+        "--vary",
+        "hr_placement=0.8",
+        "-o",
+        file_arg,
+        "--force",
+    ]));
+    assert_ne!(std::fs::read_to_string(&file).unwrap(), first);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let bad = lifecost(&["sweep", "--vary", "hr_placement=0.5:1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--vary[0]"), "{}", stderr(&bad));
 }

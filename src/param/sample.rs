@@ -391,7 +391,7 @@ impl Parameter {
     /// ```
     /// # use lifecost::param::{Distribution, Parameter};
     /// # fn param(distribution: Distribution, truncate: Option<(f64, f64)>) -> Parameter {
-    /// #     Parameter { name: "p".into(), named: true, distribution, truncate, unit: None, price_year: None,
+    /// #     Parameter { name: "p".into(), named: true, distribution, truncate, price_factor: 1.0, unit: None, price_year: None,
     /// #         source: None, confidence: None, note: None, low: None, high: None }
     /// # }
     /// // The standard normal truncated to [0, ∞) has mean √(2/π).
@@ -415,7 +415,7 @@ impl Parameter {
     /// ```
     /// # use lifecost::param::{Distribution, Parameter};
     /// # fn param(distribution: Distribution, truncate: Option<(f64, f64)>) -> Parameter {
-    /// #     Parameter { name: "p".into(), named: true, distribution, truncate, unit: None, price_year: None,
+    /// #     Parameter { name: "p".into(), named: true, distribution, truncate, price_factor: 1.0, unit: None, price_year: None,
     /// #         source: None, confidence: None, note: None, low: None, high: None }
     /// # }
     /// use rand::SeedableRng;
@@ -447,7 +447,7 @@ impl Parameter {
     /// ```
     /// # use lifecost::param::{Distribution, Parameter};
     /// # fn param(distribution: Distribution, truncate: Option<(f64, f64)>) -> Parameter {
-    /// #     Parameter { name: "p".into(), named: true, distribution, truncate, unit: None, price_year: None,
+    /// #     Parameter { name: "p".into(), named: true, distribution, truncate, price_factor: 1.0, unit: None, price_year: None,
     /// #         source: None, confidence: None, note: None, low: None, high: None }
     /// # }
     /// let cost = param(Distribution::Uniform { min: 100.0, max: 200.0 }, Some((150.0, 200.0)));
@@ -510,7 +510,7 @@ impl Parameter {
 /// use rand::SeedableRng;
 ///
 /// # fn p(d: Distribution) -> Parameter {
-/// #     Parameter { name: String::new(), named: false, distribution: d, truncate: None, unit: None,
+/// #     Parameter { name: String::new(), named: false, distribution: d, truncate: None, price_factor: 1.0, unit: None,
 /// #         price_year: None, source: None, confidence: None, note: None, low: None, high: None }
 /// # }
 /// let params = [

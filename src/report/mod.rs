@@ -1,3 +1,4 @@
-//! Reports: the readable summary and the JSON result.
+//! Reports: the readable summary, and files written whole or not at all.
 
+pub mod output;
 pub mod text;
