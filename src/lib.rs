@@ -117,6 +117,37 @@
 //! most the asked share of it, or a cap is reached; [`RunResult::stop`]
 //! says which.
 //!
+//! ## Budget analyses
+//!
+//! - **Break-even effect** (`break_even.effect_scale`): the fraction of the
+//!   intervention's effects at which the NPV is 0; above 1 when the program
+//!   needs a stronger effect than assumed (searched up to 8×), `null` when
+//!   never. With draws, it is read off the expected-NPV curve, and
+//!   `break_even.curve` gives P(NPV > 0) at effect fractions 0, 0.1, …, 1.
+//! - **Break-even children** ([`Simulation::break_even_state`],
+//!   `--break-even-state residential_care`): the PV excess lifetime cost of
+//!   a child entering that state at the enrolment age (its entry cost
+//!   included) over a child of the population who does not, from the
+//!   status-quo model; the program cost divided by it is the number of
+//!   entries the program must prevent to pay back.
+//! - **Who pays, who gains**: cost, savings and net per payer, and each
+//!   payer's own payback year on its own flows.
+//! - **One-way sensitivity** ([`analysis::sensitivity`], `lifecost
+//!   sensitivity`), **value of information** ([`analysis::voi`], `lifecost
+//!   voi`) and **sweeps** ([`analysis::sweep`], `lifecost sweep`).
+//! - **Adjustments** (`[adjustments]`), each on its own line and never
+//!   inside the headline figures: `tax_factor`, the deadweight cost of
+//!   taxation per unit of net public flow (WSIPP 0.5, Norway 0.2; the
+//!   Swedish ASEK factor 1.3 is unverified), reported in the societal
+//!   perspective only; and SROI `attribution`, `deadweight` and `drop_off`,
+//!   which keep the share `attribution·(1 − deadweight)` of every effect,
+//!   less `drop_off` a year.
+//! - **Price years**: an amount with its own `price_year` is converted to the
+//!   scenario's through `[price_index]` (the shipped `kpi_sweden`, SCB KPI
+//!   2006–2024 without 2007 and 2009, or own `levels`); an amount of another
+//!   year without an index, or of a year the index lacks, is an error
+//!   naming the amount.
+//!
 //! ## Reproducibility
 //!
 //! A run is a pure function of the scenario and its options; the library
