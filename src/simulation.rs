@@ -487,10 +487,8 @@ impl<'a> Simulation<'a> {
         let status_quo = cohort::run_arm(&model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
         let mut out = Vec::with_capacity(scenario.interventions().len());
         for (k, iv) in scenario.interventions().iter().enumerate() {
-            let effect_scale = break_even::effect_scale(|scale| {
-                let arm = cohort::run_arm(&model, &model.arms[k + 1], scale).map_err(|e| engine_error(scenario, e))?;
-                Ok::<_, Error>(economics::compare(&frame, &status_quo, &arm, iv.program.start_year).npv)
-            })?;
+            let effect_scale =
+                break_even::effect_scale(|scale| self.scaled_npv(&model, &frame, &status_quo, k, scale))?;
             let age = iv.enrol_ages.map_or(scenario.groups()[0].start_age, |(from, _)| from);
             let excess_cost = match state {
                 Some(s) => Some(self.excess_cost(&model, &frame, s, age)?),
@@ -563,16 +561,17 @@ impl<'a> Simulation<'a> {
             }
         }
         let status_quo = cohort::run_arm(model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
-        scenario
-            .interventions()
-            .iter()
-            .enumerate()
-            .map(|(k, iv)| {
-                let arm =
-                    cohort::run_arm(&adjusted, &adjusted.arms[k + 1], 1.0).map_err(|e| engine_error(scenario, e))?;
-                Ok(economics::compare(frame, &status_quo, &arm, iv.program.start_year).npv)
-            })
+        (0..scenario.interventions().len())
+            .map(|k| self.scaled_npv(&adjusted, frame, &status_quo, k, 1.0))
             .collect()
+    }
+
+    /// NPV of intervention `k` of `model` with every effect scaled by `scale`, by the cohort engine.
+    fn scaled_npv(&self, model: &Model, frame: &Frame, status_quo: &ArmStreams, k: usize, scale: f64) -> Result<f64> {
+        let scenario = self.scenario;
+        let arm = cohort::run_arm(model, &model.arms[k + 1], scale).map_err(|e| engine_error(scenario, e))?;
+        let start_year = scenario.interventions()[k].program.start_year;
+        Ok(economics::compare(frame, status_quo, &arm, start_year).npv)
     }
 
     /// NPV of each intervention with every effect scaled by each fraction of
@@ -580,18 +579,11 @@ impl<'a> Simulation<'a> {
     fn npv_curve(&self, model: &Model, frame: &Frame) -> Result<Vec<Vec<f64>>> {
         let scenario = self.scenario;
         let status_quo = cohort::run_arm(model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
-        scenario
-            .interventions()
-            .iter()
-            .enumerate()
-            .map(|(k, iv)| {
+        (0..scenario.interventions().len())
+            .map(|k| {
                 break_even::CURVE
                     .iter()
-                    .map(|&scale| {
-                        let arm =
-                            cohort::run_arm(model, &model.arms[k + 1], scale).map_err(|e| engine_error(scenario, e))?;
-                        Ok(economics::compare(frame, &status_quo, &arm, iv.program.start_year).npv)
-                    })
+                    .map(|&scale| self.scaled_npv(model, frame, &status_quo, k, scale))
                     .collect()
             })
             .collect()
