@@ -6,6 +6,15 @@ use crate::error::Location;
 
 /// The line and column of the value at `path`, or of its nearest existing parent.
 pub(crate) fn locate(source: &str, path: &str) -> Option<Location> {
+    find(source, path, false)
+}
+
+/// The line and column of the value at `path`, only if the source writes it.
+pub(crate) fn locate_exact(source: &str, path: &str) -> Option<Location> {
+    find(source, path, true)
+}
+
+fn find(source: &str, path: &str, exact: bool) -> Option<Location> {
     let root = DeTable::parse(source).ok()?;
     let mut span = root.span();
     let mut table = Some(root.get_ref());
@@ -17,7 +26,12 @@ pub(crate) fn locate(source: &str, path: &str) -> Option<Location> {
             (Segment::Index(i), _, Some(DeValue::Array(a))) => a.get(i),
             _ => None,
         };
-        let Some(next) = next else { break };
+        let Some(next) = next else {
+            if exact {
+                return None;
+            }
+            break;
+        };
         span = next.span();
         value = Some(next.get_ref());
         table = None;

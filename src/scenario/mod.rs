@@ -5,6 +5,7 @@
 //! indices, every number turned into a constant or a [`Parameter`], age bands
 //! proven to cover the horizon. Nothing downstream re-reads the file.
 
+pub mod base;
 mod check;
 mod locate;
 pub mod price_index;
@@ -243,6 +244,33 @@ impl Scenario {
     /// [`Error::Scenario`] naming the field path, the value and what was
     /// expected, with the line and column.
     pub fn from_toml_str(source: &str) -> Result<Scenario> {
+        Scenario::from_toml_in(source, None)
+    }
+
+    /// Reads TOML whose `scenario.base` files are resolved in `dir`.
+    fn from_toml_in(source: &str, dir: Option<&Path>) -> Result<Scenario> {
+        let wants_base = source
+            .parse::<toml::Table>()
+            .ok()
+            .is_some_and(|t| base::base_of(&t).is_some());
+        if wants_base {
+            let (table, layers) = base::merged(source, dir)?;
+            let spec: ScenarioSpec = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let path = clean_path(&e.path().to_string());
+                let message = e.into_inner().message().trim_end().to_owned();
+                base::locate_in_layers(
+                    ScenarioError {
+                        path,
+                        message,
+                        location: None,
+                    },
+                    &layers,
+                )
+            })?;
+            let mut scenario = Scenario::from_spec(spec).map_err(|e| base::locate_in_layers(e, &layers))?;
+            scenario.toml_source = Some(Arc::from(source));
+            return Ok(scenario);
+        }
         let spec = parse_toml(source)?;
         let mut scenario = Scenario::from_spec(spec).map_err(|e| Error::Scenario(with_location(e, source)))?;
         scenario.toml_source = Some(Arc::from(source));
@@ -301,7 +329,7 @@ impl Scenario {
         if is_json {
             Scenario::from_json_str(&text)
         } else {
-            Scenario::from_toml_str(&text)
+            Scenario::from_toml_in(&text, path.parent())
         }
     }
 

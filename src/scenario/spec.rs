@@ -86,6 +86,10 @@ pub struct PriceIndexSpec {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Header {
+    /// A scenario this one is built on: a shipped name (`tsi_sweden`) or a
+    /// TOML file beside this one. Merged away when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
