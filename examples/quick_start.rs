@@ -2,9 +2,10 @@
 //! and prints the grant table of every intervention.
 //!
 //! ```sh
-//! cargo run --example quick_start -- scenarios/tsi_sweden.toml
+//! cargo run --release --example quick_start -- scenarios/tsi_sweden.toml
 //! ```
 
+use lifecost::report::text::grant_sentences;
 use lifecost::{Scenario, Simulation};
 
 fn main() -> Result<(), lifecost::Error> {
@@ -12,11 +13,14 @@ fn main() -> Result<(), lifecost::Error> {
         Some(path) => Scenario::from_path(path)?,
         None => Scenario::default_scenario()?,
     };
-    let run = Simulation::new(&scenario).run()?;
+    let mut simulation = Simulation::new(&scenario).draws(500).seed(2024);
+    if scenario.states().iter().any(|s| s.id == "residential_care") {
+        simulation = simulation.break_even_state("residential_care");
+    }
+    let run = simulation.run()?;
     for comparison in run.comparisons() {
         println!("{}", comparison.summary());
-        let npv = comparison.npv().mean;
-        println!("NPV per child: {npv:.0} {}", scenario.currency());
+        println!("{}", grant_sentences(&comparison));
     }
     Ok(())
 }

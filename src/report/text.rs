@@ -265,6 +265,55 @@ pub(crate) fn comparison_summary(c: &Comparison<'_>) -> String {
     out
 }
 
+/// The five sentences a grant application needs: the NPV with its 90 %
+/// interval, the chance that it is positive, the payback year, and how much
+/// effect — or how many diverted children — the program needs to pay back.
+pub fn grant_sentences(c: &Comparison<'_>) -> String {
+    let cur = c.run().currency();
+    let npv = c.npv();
+    let mut out = String::new();
+    if npv.p95 > npv.p5 {
+        let _ = writeln!(
+            out,
+            "The net present value is {} {cur} per child (90 % interval {} to {} {cur}).",
+            amount(npv.mean),
+            amount(npv.p5),
+            amount(npv.p95)
+        );
+        let (p, se) = c.prob_npv_positive();
+        let _ = writeln!(
+            out,
+            "The chance that it pays back over the lifetime is {:.0} % (± {:.0}).",
+            100.0 * p,
+            100.0 * se
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "The net present value is {} {cur} per child (base case, no uncertainty drawn).",
+            amount(npv.mean)
+        );
+    }
+    let _ = match c.payback_year() {
+        (Some(d), Some(u)) => writeln!(
+            out,
+            "It pays back after {d:.1} years ({u:.1} years in the undiscounted budget view)."
+        ),
+        (Some(d), None) => writeln!(out, "It pays back after {d:.1} years."),
+        _ => writeln!(out, "It does not pay back within the horizon."),
+    };
+    let b = &c.base().break_even;
+    let _ = match b.effect_scale {
+        Some(0.0) => writeln!(out, "It pays back even with no effect at all."),
+        Some(s) => writeln!(out, "It breaks even with {:.0} % of the assumed effect.", 100.0 * s),
+        None => writeln!(out, "It does not break even even with 8 times the assumed effect."),
+    };
+    if let (Some(state), Some(children)) = (&b.state, b.children) {
+        let _ = writeln!(out, "It pays back if it keeps {children:.1} children out of `{state}`.");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::amount;
