@@ -28,7 +28,8 @@
 //! ## Map of the crate
 //!
 //! - [`scenario`]: the file format ([`scenario::spec`]), reading TOML and
-//!   JSON, and checking into a [`Scenario`] with precise errors.
+//!   JSON, scenarios built on a base ([`scenario::base`]), price indices,
+//!   and checking into a [`Scenario`] with precise errors.
 //! - [`param`]: numbers of a scenario — fixed values and distributions.
 //! - [`model`]: a scenario compiled for one draw — per-age transition
 //!   tables with effects applied on the fly, cost and outcome matrices.
