@@ -29,6 +29,14 @@ enum Command {
     },
     /// Print the default scenario, to start a new one from.
     Init,
+    /// Every parameter with its value or distribution, unit, payer, price year, source and confidence.
+    Assumptions {
+        /// Scenario file (.toml or .json); the embedded default when omitted.
+        scenario: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// One-way sensitivity (tornado) of the NPV, and the NPV at discount rates 0–4 %.
     Sensitivity {
         /// Scenario file (.toml or .json); the embedded default when omitted.
@@ -173,6 +181,13 @@ fn main() -> ExitCode {
             perspective,
             format,
         } => sensitivity(scenario.as_ref(), intervention.as_deref(), perspective, format),
+        Command::Assumptions { scenario, format } => load(scenario.as_ref()).map(|s| {
+            let table = lifecost::report::assumptions::Assumptions::of(&s);
+            match format {
+                Format::Text => table.to_text(),
+                Format::Json => json_text(&table.to_json()),
+            }
+        }),
         Command::Sweep {
             scenario,
             vary,

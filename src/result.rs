@@ -35,6 +35,8 @@ pub struct RunResult {
     pub(crate) stop: Stop,
     pub(crate) precision: Option<f64>,
     pub(crate) adjustments: Adjustments,
+    /// The line flagging unverified figures and assumptions the scenario uses.
+    pub(crate) flags: Option<String>,
 }
 
 /// What a run hands to [`RunResult::new`].
@@ -105,6 +107,7 @@ impl RunResult {
             stop: parts.stop,
             precision: parts.precision,
             adjustments: scenario.adjustments(),
+            flags: crate::report::assumptions::flagged_summary(scenario),
         }
     }
 
@@ -275,6 +278,7 @@ impl RunResult {
             "engine": self.engine.as_str(),
             "scenario_hash": self.scenario_hash,
             "stop": { "reason": self.stop.as_str(), "precision": self.precision },
+            "flags": self.flags,
             "arms": arms,
             "comparisons": self.comparisons().map(|c| c.to_json()).collect::<Vec<_>>(),
         })

@@ -159,11 +159,12 @@ fn run_json() -> Value {
     serde_json::from_str(&stdout(&o)).expect("--format json prints JSON")
 }
 
-/// DESIGN §7's keys plus `stop`, which says which stop of an adaptive run applied.
+/// DESIGN §7's keys plus `stop`, which says which stop of an adaptive run applied, and
+/// `flags`, the line flagging the unverified figures and assumptions the result rests on.
 #[test]
 fn run_json_has_exactly_the_top_level_keys_of_design_7_and_the_stop() {
     let mut expected = TOP_LEVEL_KEYS.to_vec();
-    expected.push("stop");
+    expected.extend(["stop", "flags"]);
     assert_eq!(keys(&run_json()), sorted(&expected));
 }
 
@@ -576,4 +577,22 @@ fn sweep_writes_csv_atomically_and_never_overwrites_without_force() {
     let bad = lifecost(&["sweep", "--vary", "hr_placement=0.5:1"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("--vary[0]"), "{}", stderr(&bad));
+}
+
+#[test]
+fn assumptions_lists_every_parameter_and_runs_flag_unverified_figures() {
+    let o = lifecost(&["assumptions", "--format", "json"]);
+    assert_success(&o);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let n = lifecost::Scenario::default_scenario().unwrap().parameters().len();
+    assert_eq!(v["parameters"].as_array().map(Vec::len), Some(n));
+    let text = stdout(&lifecost(&["assumptions"]));
+    assert!(text.contains("unverified or assumptions"), "{text}");
+    let run = stdout(&lifecost(&["run"]));
+    assert!(
+        run.contains("unverified figures"),
+        "the run flags what it rests on:\n{run}"
+    );
+    let json = run_json();
+    assert!(json["flags"].as_str().is_some_and(|f| f.contains("assumptions")));
 }

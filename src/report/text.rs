@@ -67,6 +67,9 @@ pub(crate) fn run_summary(run: &RunResult) -> String {
         run.seed,
         run.scenario_hash
     );
+    if let Some(flags) = &run.flags {
+        let _ = writeln!(out, "! {flags}");
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
