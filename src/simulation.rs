@@ -269,8 +269,9 @@ impl<'a> Simulation<'a> {
         let curves = result.mean_npv_by_effect_scale();
         for (k, (c, mut b)) in result.expected.comparisons.iter_mut().zip(break_even).enumerate() {
             // With draws, the effect that zeroes the expected NPV, read off the mean curve.
+            // The curve stops at the full effect: beyond it, the base case's search stands.
             if let Some(curve) = curves.get(k).filter(|c| !c.is_empty()) {
-                b.effect_scale = break_even::crossing(curve);
+                b.effect_scale = break_even::crossing(curve).or(b.effect_scale.filter(|&s| s > 1.0));
             }
             b.children = match b.excess_cost {
                 Some(excess) if excess > 0.0 => Some(c.program.cost / excess),

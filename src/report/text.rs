@@ -303,7 +303,11 @@ pub fn grant_sentences(c: &Comparison<'_>) -> String {
             "It pays back after {d:.1} years ({u:.1} years in the undiscounted budget view)."
         ),
         (Some(d), None) => writeln!(out, "It pays back after {d:.1} years."),
-        _ => writeln!(out, "It does not pay back within the horizon."),
+        (None, Some(u)) => writeln!(
+            out,
+            "It does not pay back in present value; in the undiscounted budget view it does after {u:.1} years."
+        ),
+        (None, None) => writeln!(out, "It does not pay back within the horizon."),
     };
     let b = &c.base().break_even;
     let _ = match b.effect_scale {
