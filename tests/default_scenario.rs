@@ -1,4 +1,4 @@
-//! The embedded default scenario: valid, runnable, and every shipped number sourced.
+//! The shipped scenarios: valid, runnable, and every shipped number sourced.
 
 use lifecost::param::Value;
 use lifecost::{Scenario, Simulation};
@@ -7,9 +7,25 @@ fn scenario() -> Scenario {
     Scenario::default_scenario().expect("the embedded default scenario is valid")
 }
 
+fn shipped() -> Vec<(String, Scenario)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| (p.display().to_string(), Scenario::from_path(&p).unwrap()))
+        .collect()
+}
+
 #[test]
-fn every_parameter_carries_source_and_confidence_and_money_a_price_year() {
-    let s = scenario();
+fn every_parameter_of_every_shipped_scenario_carries_its_provenance() {
+    for (name, s) in shipped() {
+        provenance(&name, &s);
+    }
+}
+
+fn provenance(name: &str, s: &Scenario) {
     let mut money = Vec::new();
     for state in s.states() {
         money.extend(state.costs.iter().chain(&state.entry_costs).copied());
@@ -35,13 +51,13 @@ fn every_parameter_carries_source_and_confidence_and_money_a_price_year() {
     }
     assert!(
         missing.is_empty(),
-        "parameters without provenance:\n{}",
+        "{name}: parameters without provenance:\n{}",
         missing.join("\n")
     );
     let d = &s.spec().discounting;
     assert!(
         d.source.is_some() && d.confidence.is_some(),
-        "the discount rates carry their source"
+        "{name}: the discount rates carry their source"
     );
 }
 
