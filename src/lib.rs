@@ -123,8 +123,10 @@
 //! - **Break-even effect** (`break_even.effect_scale`): the fraction of the
 //!   intervention's effects at which the NPV is 0; above 1 when the program
 //!   needs a stronger effect than assumed (searched up to 8×), `null` when
-//!   never. With draws, it is read off the expected-NPV curve, and
-//!   `break_even.curve` gives P(NPV > 0) at effect fractions 0, 0.1, …, 1.
+//!   never. With draws and [`Simulation::break_even_curve`]
+//!   (`--break-even-curve`), `break_even.curve` gives P(NPV > 0) at effect
+//!   fractions 0, 0.1, …, 1 and the break-even effect is that of the
+//!   expected NPV, read off the curve; otherwise it is the base case's.
 //! - **Break-even children** ([`Simulation::break_even_state`],
 //!   `--break-even-state residential_care`): the PV excess lifetime cost of
 //!   a child entering that state at the enrolment age (its entry cost

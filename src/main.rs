@@ -127,6 +127,9 @@ struct RunArgs {
     /// Cap on children per draw for --precision (microsim).
     #[arg(long, default_value_t = lifecost::DEFAULT_MAX_CHILDREN)]
     max_children: u64,
+    /// With --draws: P(NPV > 0) at effect fractions 0, 0.1, …, 1 (the break-even curve).
+    #[arg(long)]
+    break_even_curve: bool,
     /// A costly state (e.g. residential_care): how many children the program must keep out of it to pay back.
     #[arg(long, value_name = "STATE")]
     break_even_state: Option<String>,
@@ -387,6 +390,7 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
     if let Some(state) = &args.break_even_state {
         sim = sim.break_even_state(state.clone());
     }
+    sim = sim.break_even_curve(args.break_even_curve);
     if let Some(p) = args.precision {
         // Adaptive precision over draws needs a PSA; start it at the first round.
         if args.draws.is_none() && matches!(args.engine, EngineArg::Cohort) {

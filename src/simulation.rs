@@ -97,6 +97,7 @@ pub struct Simulation<'a> {
     overrides: Vec<(usize, f64)>,
     discount: Option<DiscountRate>,
     break_even_state: Option<String>,
+    break_even_curve: bool,
 }
 
 /// The economic figures of one draw (or of the expected streams).
@@ -132,7 +133,18 @@ impl<'a> Simulation<'a> {
             overrides: Vec::new(),
             discount: None,
             break_even_state: None,
+            break_even_curve: false,
         }
+    }
+
+    /// With draws, also evaluates every draw at effect fractions 0, 0.1, …, 1:
+    /// the break-even curve (P(NPV > 0) at each fraction), and the
+    /// break-even effect of the expected NPV read off it. Eleven more cohort
+    /// runs per draw. The default is off: the break-even effect is then the
+    /// base case's.
+    pub fn break_even_curve(mut self, on: bool) -> Self {
+        self.break_even_curve = on;
+        self
     }
 
     /// Names the costly state (e.g. `residential_care`) whose avoided
@@ -452,7 +464,7 @@ impl<'a> Simulation<'a> {
             }
         }
         // The break-even curve across draws: each draw's NPV at each effect fraction.
-        if self.draws.is_some() && scenario.history().is_empty() {
+        if self.draws.is_some() && self.break_even_curve && scenario.history().is_empty() {
             for (c, curve) in outcome
                 .figures
                 .comparisons

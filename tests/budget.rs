@@ -148,3 +148,36 @@ name = "kpi_sweden"
     assert!((back - 1000.0).abs() < 1e-9, "{back}");
     assert!((in_2023 / 1000.0 - 403.70 / 313.35).abs() < 1e-12);
 }
+
+#[test]
+fn the_break_even_curve_ends_at_the_runs_own_chance_of_paying_back() {
+    let s = Scenario::default_scenario().unwrap();
+    let run = Simulation::new(&s)
+        .draws(200)
+        .seed(6)
+        .break_even_curve(true)
+        .run()
+        .unwrap();
+    let c = run.compare("tsi").unwrap();
+    let curve = c.break_even_curve();
+    assert_eq!(curve.len(), 11);
+    assert_eq!(curve[0], (0.0, 0.0), "no effect: the program is a pure cost");
+    assert_eq!(
+        curve[10],
+        (1.0, c.prob_npv_positive().0),
+        "the full effect is the run itself"
+    );
+    // The expected NPV crosses zero between the curve points where its mean does.
+    let scale = c.base().break_even.effect_scale.unwrap();
+    assert!(scale > 0.0 && scale < 1.0, "{scale}");
+    assert!(
+        Simulation::new(&s)
+            .draws(20)
+            .run()
+            .unwrap()
+            .compare("tsi")
+            .unwrap()
+            .break_even_curve()
+            .is_empty()
+    );
+}
