@@ -1,5 +1,7 @@
 //! Explicit adjustments: the deadweight cost of taxation and SROI multipliers, each on its own line.
 
+mod common;
+
 use lifecost::{Perspective, Scenario, Simulation};
 
 const PEER_MODEL: &str = include_str!("scenarios/peer_model.toml");
@@ -72,50 +74,9 @@ fn sroi_attribution_and_deadweight_shrink_the_effect_on_the_log_scale() {
 #[test]
 fn sroi_drop_off_fades_the_effect_year_by_year() {
     let two_state = |adjustments: &str| {
-        Scenario::from_toml_str(&format!(
-            r#"
-[scenario]
-name = "drop-off"
-price_year = 2024
-start_age = 0
-end_age = 30
-
-[discounting]
-costs = 0.0
-outcomes = 0.0
-
-[payers]
-kommun = {{ public = true }}
-
-[[states]]
-id = "well"
-
-[[states]]
-id = "sick"
-costs = {{ kommun = 100 }}
-
-[[transitions]]
-from = "well"
-to = {{ sick = 0.2 }}
-
-[[population]]
-size = 1
-start = {{ well = 1.0 }}
-
-[[interventions]]
-id = "tsi"
-enrol = {{ states = ["well"] }}
-
-[[interventions.effects]]
-from = "well"
-to = "sick"
-relative_risk = 0.5
-
-[adjustments]
-{adjustments}
-"#
-        ))
-        .unwrap()
+        let intervention = "enrol = { states = [\"well\"] }\n\n[[interventions.effects]]\nfrom = \"well\"\nto = \"sick\"\nrelative_risk = 0.5";
+        let text = common::well_sick(30, "costs = 0.0\noutcomes = 0.0", intervention);
+        Scenario::from_toml_str(&format!("{text}\n[adjustments]\n{adjustments}\n")).unwrap()
     };
     let run = Simulation::new(&two_state("drop_off = 0.1")).run().unwrap();
     let sroi = run.compare("tsi").unwrap().sroi_npv().unwrap().mean;

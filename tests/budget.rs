@@ -1,5 +1,7 @@
 //! Budget-justification figures: break-even children, who pays, tornado, adjustments, prices.
 
+mod common;
+
 use lifecost::{Perspective, Scenario, Simulation};
 
 const PEER_MODEL: &str = include_str!("scenarios/peer_model.toml");
@@ -114,33 +116,9 @@ fn a_tax_factor_of_zero_changes_nothing() {
 #[test]
 fn price_year_conversion_round_trips() {
     let scenario = |price_year: i32, amount: f64, amount_year: i32| {
-        Scenario::from_toml_str(&format!(
-            r#"
-[scenario]
-name = "round trip"
-price_year = {price_year}
-start_age = 0
-end_age = 1
-
-[payers]
-kommun = {{ public = true }}
-
-[parameters]
-cost = {{ value = {amount}, price_year = {amount_year} }}
-
-[[states]]
-id = "placed"
-costs = {{ kommun = "$cost" }}
-
-[[population]]
-size = 1
-start = {{ placed = 1.0 }}
-
-[price_index]
-name = "kpi_sweden"
-"#
-        ))
-        .unwrap()
+        let parameters = format!("cost = {{ value = {amount}, price_year = {amount_year} }}");
+        let text = common::placed_at_cost(price_year, 1, &parameters, "[price_index]\nname = \"kpi_sweden\"");
+        Scenario::from_toml_str(&text).unwrap()
     };
     // 1 000 SEK of 2015 in 2023 prices, and that amount back in 2015 prices.
     let in_2023 = scenario(2023, 1000.0, 2015).parameters()[0].mean();

@@ -1,36 +1,11 @@
 //! Amounts of other price years are converted through the scenario's price index.
 
+mod common;
+
 use lifecost::{Scenario, Simulation};
 
 fn scenario(parameters: &str, index: &str) -> Result<Scenario, lifecost::Error> {
-    Scenario::from_toml_str(&format!(
-        r#"
-[scenario]
-name = "prices"
-price_year = 2023
-start_age = 0
-end_age = 10
-
-[discounting]
-costs = 0.0
-outcomes = 0.0
-
-[payers]
-kommun = {{ public = true }}
-
-[parameters]
-{parameters}
-
-[[states]]
-id = "placed"
-costs = {{ kommun = "$cost" }}
-
-[[population]]
-size = 1
-start = {{ placed = 1.0 }}
-{index}
-"#
-    ))
+    Scenario::from_toml_str(&common::placed_at_cost(2023, 10, parameters, index))
 }
 
 fn cost(s: &Scenario) -> f64 {

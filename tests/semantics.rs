@@ -1,5 +1,8 @@
 //! The cohort engine and economics against closed forms (DESIGN §2, §3).
 
+mod common;
+
+use common::well_sick;
 use lifecost::{Scenario, Simulation};
 
 /// A two-state model: `alive` (annual cost 1 000, entry into `dead` costs
@@ -375,46 +378,6 @@ participant_costs = { once = { public = 1000 } }
     let run = Simulation::new(&s).run().unwrap();
     let p = &run.compare("tsi").unwrap().base().program;
     rel_close(p.cost, 10.0 * 1000.0 * (1.0 + 1.0 / 1.05), "second cohort a year later");
-}
-
-/// Children start `well` and fall `sick` (100 a year) with probability 0.2 a
-/// year, over `end_age` years, with the given `[discounting]` lines and
-/// intervention lines (after `id = "tsi"`).
-fn well_sick(end_age: u32, discounting: &str, intervention: &str) -> String {
-    format!(
-        r#"
-[scenario]
-name = "well or sick"
-price_year = 2024
-start_age = 0
-end_age = {end_age}
-
-[discounting]
-{discounting}
-
-[payers]
-kommun = {{ public = true }}
-
-[[states]]
-id = "well"
-
-[[states]]
-id = "sick"
-costs = {{ kommun = 100 }}
-
-[[transitions]]
-from = "well"
-to = {{ sick = 0.2 }}
-
-[[population]]
-size = 1
-start = {{ well = 1.0 }}
-
-[[interventions]]
-id = "tsi"
-{intervention}
-"#
-    )
 }
 
 /// The intervention halves the risk of falling sick (0.2 → 0.1) for a one-off 25 per child.
