@@ -4,7 +4,7 @@
 
 /// Children start `well` and fall `sick` (100 a year) with probability 0.2 a
 /// year, over `end_age` years, with the given `[discounting]` lines and
-/// intervention lines (after `id = "tsi"`), then any `extra` tables.
+/// intervention lines (after `id = "tsi"`).
 pub fn well_sick(end_age: u32, discounting: &str, intervention: &str) -> String {
     format!(
         r#"
