@@ -340,3 +340,13 @@ fn a_matrix_that_is_not_positive_definite_is_refused() {
     assert!(e.message.contains("positive definite"), "{e}");
     assert!(e.location.is_some());
 }
+
+#[test]
+fn microsim_agrees_with_cohort_with_groups_of_different_start_ages() {
+    let text = PEER_MODEL.replace(
+        "[[population]]\nsize = 1\nstart = { at_risk = 1.0 }",
+        "[[population]]\nsize = 3\nstart = { at_risk = 1.0 }\n\n[[population]]\nsize = 1\nstart_age = 30\nstart = { on_track = 0.5, neet = 0.5 }",
+    );
+    assert_ne!(text, PEER_MODEL, "the population was replaced");
+    agrees_with_cohort("two start ages", &Scenario::from_toml_str(&text).unwrap(), 100_000);
+}
