@@ -37,7 +37,8 @@
 //!   microsimulation (children one by one, common random numbers).
 //! - [`economics`]: discounting, NPV/BCR/ROI, payback, who pays, program view.
 //! - [`stats`]: summaries across draws.
-//! - [`report`]: the readable summary.
+//! - [`report`]: the readable summary, the grant report (HTML, Markdown,
+//!   CSV), the assumption table, and files written whole or not at all.
 //!
 //! ## Semantics
 //!

@@ -1,7 +1,7 @@
 //! The `lifecost` command: a thin layer over the library.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -51,6 +51,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write the grant-ready report: one self-contained HTML file, or Markdown with its charts as SVG files beside it.
+    Report(ReportArgs),
     /// Run a grid of parameter values and write one CSV row per point and intervention.
     Sweep {
         /// Scenario file (.toml or .json); the embedded default when omitted.
@@ -136,6 +138,63 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Also write streams.csv, draws.csv, summary.csv and budget.csv into this directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    csv: Option<PathBuf>,
+    /// Overwrite existing CSV files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Scenario file (.toml or .json); the embedded default when omitted.
+    scenario: Option<PathBuf>,
+    /// Output file; HTML goes to standard output when omitted. Markdown needs a file: its charts go beside it.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    format: ReportFormat,
+    /// Language of labels and number formatting.
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    lang: LangArg,
+    /// The intervention; the first one when omitted.
+    #[arg(long)]
+    intervention: Option<String>,
+    /// Perspective of the headline figures; the scenario's own when omitted.
+    #[arg(long, value_enum)]
+    perspective: Option<PerspectiveArg>,
+    /// Engine used for each draw.
+    #[arg(long, value_enum, default_value_t = EngineArg::Cohort)]
+    engine: EngineArg,
+    /// Draws of every uncertain parameter, for the intervals, P(NPV > 0) and the histogram.
+    #[arg(long, default_value_t = lifecost::report::html::DEFAULT_DRAWS)]
+    draws: u64,
+    /// Seed of every random stream.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Children simulated per draw (microsim).
+    #[arg(long)]
+    children: Option<u64>,
+    /// The costly state of the break-even sentence; the costliest state per year when omitted.
+    #[arg(long, value_name = "STATE")]
+    break_even_state: Option<String>,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Html,
+    Md,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Sv,
 }
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -191,6 +250,7 @@ fn main() -> ExitCode {
                 Format::Json => json_text(&table.to_json()),
             }
         }),
+        Command::Report(args) => report(&args),
         Command::Sweep {
             scenario,
             vary,
@@ -265,8 +325,8 @@ fn sensitivity(
     let perspective = perspective.map_or(scenario.perspective(), perspective_of);
     let result = lifecost::analysis::sensitivity::one_way(&scenario, &id, perspective)?;
     Ok(match format {
-        Format::Text => result.to_text(),
-        Format::Json => json_text(&result.to_json()),
+        Format::Text => with_flags(&scenario, result.to_text()),
+        Format::Json => json_with_flags(&scenario, result.to_json()),
     })
 }
 
@@ -308,14 +368,29 @@ fn sweep(
     match output {
         None => Ok(csv),
         Some(file) => {
-            lifecost::report::output::write_atomic(file, csv.as_bytes(), force).map_err(|source| {
-                lifecost::Error::Write {
-                    path: file.clone(),
-                    source,
-                }
-            })?;
+            write_file(file, csv.as_bytes(), force)?;
             Ok(String::new())
         }
+    }
+}
+
+/// Adds the line flagging unverified figures and assumptions to an analysis's JSON.
+fn json_with_flags(scenario: &Scenario, mut value: serde_json::Value) -> String {
+    if let Some(object) = value.as_object_mut() {
+        let flags = lifecost::report::assumptions::flagged_summary(scenario);
+        object.insert(
+            "flags".to_owned(),
+            flags.map_or(serde_json::Value::Null, serde_json::Value::String),
+        );
+    }
+    json_text(&value)
+}
+
+/// Puts the line flagging unverified figures and assumptions above an analysis that rests on them.
+fn with_flags(scenario: &Scenario, text: String) -> String {
+    match lifecost::report::assumptions::flagged_summary(scenario) {
+        Some(flags) => format!("! {flags}\n\n{text}"),
+        None => text,
     }
 }
 
@@ -362,8 +437,8 @@ fn voi(
     }
     bar.finish();
     Ok(match format {
-        Format::Text => text,
-        Format::Json => json_text(&serde_json::Value::Object(json)),
+        Format::Text => with_flags(&scenario, text),
+        Format::Json => json_with_flags(&scenario, serde_json::Value::Object(json)),
     })
 }
 
@@ -402,10 +477,91 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
     let report = |done: u64, total: u64| bar.update(done, total);
     let result = sim.progress(&report).run()?;
     bar.finish();
+    if let Some(dir) = &args.csv {
+        std::fs::create_dir_all(dir).map_err(|source| lifecost::Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        let files: Vec<(PathBuf, String)> = lifecost::report::csv::files(&scenario, &result)
+            .into_iter()
+            .map(|(name, text)| (dir.join(name), text))
+            .collect();
+        write_files(&files, args.force)?;
+    }
     Ok(match args.format {
         Format::Text => result.summary(),
         Format::Json => json_text(&result.to_json()),
     })
+}
+
+fn write_file(path: &Path, contents: &[u8], force: bool) -> lifecost::Result<()> {
+    lifecost::report::output::write_atomic(path, contents, force).map_err(|source| lifecost::Error::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes every file, each atomically; without `force`, refuses before
+/// writing any of them if one exists, so a set is never half replaced.
+fn write_files(files: &[(PathBuf, String)], force: bool) -> lifecost::Result<()> {
+    if !force && let Some((path, _)) = files.iter().find(|(p, _)| p.symlink_metadata().is_ok()) {
+        return write_file(path, b"", false);
+    }
+    for (path, text) in files {
+        write_file(path, text.as_bytes(), force)?;
+    }
+    Ok(())
+}
+
+fn report(args: &ReportArgs) -> lifecost::Result<String> {
+    use lifecost::report::html::{Options, Report};
+    use lifecost::report::lang::Lang;
+    let scenario = load(args.scenario.as_ref())?;
+    let lang = match args.lang {
+        LangArg::En => Lang::En,
+        LangArg::Sv => Lang::Sv,
+    };
+    if matches!(args.format, ReportFormat::Md) && args.output.is_none() {
+        return Err(bad_input(
+            "--output",
+            "is missing; expected a file for the Markdown, e.g. -o report.md (its charts are written beside it)"
+                .to_owned(),
+        ));
+    }
+    let mut options = Options {
+        intervention: args.intervention.clone(),
+        perspective: args.perspective.map(perspective_of),
+        draws: args.draws,
+        engine: match args.engine {
+            EngineArg::Cohort => Engine::Cohort,
+            EngineArg::Microsim => Engine::Microsim,
+        },
+        children: args.children,
+        break_even_state: args.break_even_state.clone(),
+        ..Options::default()
+    };
+    if let Some(seed) = args.seed {
+        options.seed = seed;
+    }
+    let report = Report::new(&scenario, options)?;
+    match (args.format, &args.output) {
+        (ReportFormat::Html, None) => Ok(report.html(lang)),
+        (ReportFormat::Html, Some(file)) => {
+            write_file(file, report.html(lang).as_bytes(), args.force)?;
+            Ok(String::new())
+        }
+        (ReportFormat::Md, Some(file)) => {
+            let stem = file.file_stem().map_or("report".into(), |s| s.to_string_lossy());
+            let dir = file.parent().unwrap_or(Path::new(""));
+            let (text, charts) = lifecost::report::markdown::render(&report, lang, &stem);
+            // Charts first, so the Markdown never points at a file not yet there.
+            let mut files: Vec<(PathBuf, String)> = charts.into_iter().map(|(n, svg)| (dir.join(n), svg)).collect();
+            files.push((file.clone(), text));
+            write_files(&files, args.force)?;
+            Ok(String::new())
+        }
+        (ReportFormat::Md, None) => Ok(String::new()),
+    }
 }
 
 /// A progress bar on stderr that appears only after a second, and never when

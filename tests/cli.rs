@@ -596,3 +596,18 @@ fn assumptions_lists_every_parameter_and_runs_flag_unverified_figures() {
     let json = run_json();
     assert!(json["flags"].as_str().is_some_and(|f| f.contains("assumptions")));
 }
+
+#[test]
+fn every_analysis_flags_the_unverified_figures_it_rests_on() {
+    for args in [&["sensitivity"][..], &["voi", "--draws", "20", "-q"][..]] {
+        let text = stdout(&lifecost(args));
+        assert!(text.starts_with("! Uses "), "{args:?}:\n{text}");
+        let mut json_args = args.to_vec();
+        json_args.extend(["--format", "json"]);
+        let v: Value = serde_json::from_str(&stdout(&lifecost(&json_args))).unwrap();
+        assert!(
+            v["flags"].as_str().is_some_and(|f| f.contains("unverified")),
+            "{args:?}"
+        );
+    }
+}
