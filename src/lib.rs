@@ -192,7 +192,10 @@
 //! ## Limitations
 //!
 //! A horizon is at most 150 years, a scenario at most 1 000 states, a
-//! program at most 100 years, an effect size `|d|` at most 5. Annual costs
+//! program at most 100 years, an effect size `|d|` at most 5, a run at most
+//! [`MAX_DRAWS`] draws of at most [`MAX_CHILDREN`] children, a scenario file
+//! at most 16 MiB. The CLI asks for `--yes` before runs of more than 100 000
+//! draws or 100 million children. Annual costs
 //! depend on the state, not on age. History rules on `ever_in` distinguish
 //! the first 63 states; later states share one flag.
 
@@ -213,8 +216,8 @@ pub use param::{Confidence, Distribution, Parameter};
 pub use result::{Comparison, RunResult};
 pub use scenario::{Intervention, Payer, Perspective, Scenario, State};
 pub use simulation::{
-    DEFAULT_CHILDREN, DEFAULT_MAX_CHILDREN, DEFAULT_MAX_DRAWS, DEFAULT_SEED, Engine, Figures, Simulation, Stop,
-    draw_values,
+    DEFAULT_CHILDREN, DEFAULT_MAX_CHILDREN, DEFAULT_MAX_DRAWS, DEFAULT_SEED, Engine, Figures, MAX_CHILDREN, MAX_DRAWS,
+    Simulation, Stop, draw_values,
 };
 pub use stats::Estimate;
 

@@ -129,6 +129,9 @@ struct RunArgs {
     /// Cap on children per draw for --precision (microsim).
     #[arg(long, default_value_t = lifecost::DEFAULT_MAX_CHILDREN)]
     max_children: u64,
+    /// Run even a very large simulation (more than 100 000 draws or 100 million children).
+    #[arg(long)]
+    yes: bool,
     /// With --draws: P(NPV > 0) at effect fractions 0, 0.1, …, 1 (the break-even curve).
     #[arg(long)]
     break_even_curve: bool,
@@ -442,8 +445,39 @@ fn voi(
     })
 }
 
+/// Draws and children above which the CLI asks for `--yes`.
+const LARGE_DRAWS: u64 = 100_000;
+const LARGE_CHILDREN: u64 = 100_000_000;
+
+/// Refuses a very large run unless confirmed, so a typo does not start hours of work.
+fn confirm_size(draws: u64, children: u64, yes: bool) -> lifecost::Result<()> {
+    if yes || (draws <= LARGE_DRAWS && children <= LARGE_CHILDREN) {
+        return Ok(());
+    }
+    let (path, value, limit) = if draws > LARGE_DRAWS {
+        ("--draws", draws, LARGE_DRAWS)
+    } else {
+        ("--children", children, LARGE_CHILDREN)
+    };
+    Err(bad_input(
+        path,
+        format!("is {value}, above {limit}: a run that may take very long; add --yes to run it"),
+    ))
+}
+
 fn run(args: &RunArgs) -> lifecost::Result<String> {
     let scenario = load(args.scenario.as_ref())?;
+    let draws = if args.precision.is_some() {
+        args.max_draws
+    } else {
+        args.draws.unwrap_or(1)
+    };
+    let children = match args.engine {
+        EngineArg::Microsim if args.precision.is_some() => args.max_children,
+        EngineArg::Microsim => args.children.unwrap_or(lifecost::DEFAULT_CHILDREN),
+        EngineArg::Cohort => 0,
+    };
+    confirm_size(draws, children, args.yes)?;
     let mut sim = Simulation::new(&scenario)
         .engine(match args.engine {
             EngineArg::Cohort => Engine::Cohort,

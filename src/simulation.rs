@@ -20,6 +20,10 @@ pub const DEFAULT_CHILDREN: u64 = 10_000;
 pub const DEFAULT_MAX_DRAWS: u64 = 100_000;
 /// Most children per draw adaptive precision will simulate unless told otherwise.
 pub const DEFAULT_MAX_CHILDREN: u64 = 10_000_000;
+/// Most draws one run accepts.
+pub const MAX_DRAWS: u64 = 10_000_000;
+/// Most children per draw one microsimulation accepts.
+pub const MAX_CHILDREN: u64 = 10_000_000_000;
 /// Draws per round of adaptive precision, before the first check.
 const FIRST_ROUND: u64 = 200;
 
@@ -270,6 +274,28 @@ impl<'a> Simulation<'a> {
             return Err(Error::Scenario(ScenarioError::new(
                 "precision",
                 format!("is {p}; expected a relative standard error > 0, e.g. 0.01"),
+            )));
+        }
+        let draws = if self.precision.is_some() {
+            self.max_draws
+        } else {
+            self.draws.unwrap_or(1)
+        };
+        if draws > MAX_DRAWS {
+            return Err(Error::Scenario(ScenarioError::new(
+                "draws",
+                format!("is {draws}; expected at most {MAX_DRAWS} draws in one run (split larger runs by seed)"),
+            )));
+        }
+        let children = if self.precision.is_some() {
+            self.max_children
+        } else {
+            self.children
+        };
+        if self.engine == Engine::Microsim && children > MAX_CHILDREN {
+            return Err(Error::Scenario(ScenarioError::new(
+                "children",
+                format!("is {children}; expected at most {MAX_CHILDREN} children per draw"),
             )));
         }
         let base = self.with_overrides(scenario.base_values());

@@ -233,6 +233,9 @@ pub struct Discounting {
     pub cycle_counting: CycleCounting,
 }
 
+/// Largest scenario file read (16 MiB): far beyond any real scenario, small enough to refuse at once.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The default scenario, `scenarios/tsi_sweden.toml`, embedded in the crate.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/tsi_sweden.toml");
 
@@ -310,6 +313,21 @@ impl Scenario {
     /// is not a valid scenario.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Scenario> {
         let path = path.as_ref();
+        let size = std::fs::metadata(path)
+            .map_err(|source| Error::Io {
+                path: path.to_owned(),
+                source,
+            })?
+            .len();
+        if size > MAX_FILE_BYTES {
+            return Err(Error::Scenario(ScenarioError::new(
+                "",
+                format!(
+                    "{} is {size} bytes; expected a scenario file of at most {MAX_FILE_BYTES} bytes",
+                    path.display()
+                ),
+            )));
+        }
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,

@@ -28,7 +28,8 @@ impl Kind {
     pub(super) fn admits(self, lo: f64, hi: f64) -> bool {
         match self {
             Kind::Probability => lo >= 0.0 && hi <= 1.0,
-            Kind::Cost | Kind::Ratio => lo >= 0.0,
+            Kind::Cost => lo >= 0.0 && (lo < hi || lo <= MAX_AMOUNT),
+            Kind::Ratio => lo >= 0.0,
             Kind::EffectSize => lo < hi || lo.abs() <= MAX_EFFECT_SIZE,
             Kind::Real => true,
         }
@@ -39,7 +40,9 @@ impl Kind {
             Kind::Probability => {
                 "a probability in [0, 1] (a number, or a beta, uniform, triangular or PERT within [0, 1])"
             }
-            Kind::Cost => "an amount ≥ 0 (a number, or a gamma, lognormal, or a bounded distribution within [0, ∞))",
+            Kind::Cost => {
+                "an amount ≥ 0 and at most 1e13 (a number, or a gamma, lognormal, or a bounded distribution within [0, ∞) with its mean there)"
+            }
             Kind::Ratio => "a ratio ≥ 0 (a number, or a lognormal, gamma, or a bounded distribution within [0, ∞))",
             Kind::EffectSize => "an effect size d with |d| ≤ 5 (a number, or a distribution with its mean there)",
             Kind::Real => "a finite number or distribution",
@@ -49,6 +52,10 @@ impl Kind {
 
 /// Largest |d| accepted: an odds ratio of exp(1.65·5) ≈ 3 800 is far beyond any evaluation.
 pub const MAX_EFFECT_SIZE: f64 = 5.0;
+
+/// Largest amount accepted (value or mean): ten trillion, far above any
+/// public budget, so that sums over a lifetime and a program stay finite.
+pub const MAX_AMOUNT: f64 = 1e13;
 
 pub(super) fn adjustments(spec: Option<&AdjustmentsSpec>) -> Check<Adjustments> {
     let Some(a) = spec else {
@@ -441,7 +448,12 @@ impl Checker {
             );
         }
         let mean = self.parameters[id.0].mean();
-        if kind == Kind::EffectSize && mean.abs() > MAX_EFFECT_SIZE {
+        let too_large = match kind {
+            Kind::EffectSize => mean.abs() > MAX_EFFECT_SIZE,
+            Kind::Cost => mean > MAX_AMOUNT,
+            _ => false,
+        };
+        if too_large {
             return err(path, format!("has mean {mean}; expected {}", kind.expected()));
         }
         Ok(Value::Param(id))
