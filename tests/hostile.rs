@@ -114,3 +114,42 @@ fn malformed_text_is_refused_with_its_place() {
     refused(&["validate", own.to_str().unwrap()], "refers to itself");
     refused(&["validate", "/nonexistent/scenario.toml"], "cannot read");
 }
+
+#[test]
+fn a_run_killed_midway_leaves_no_partial_output() {
+    let dir = std::env::temp_dir().join(format!("lifecost-killed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("grid.csv");
+    for delay in [50, 200, 500] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lifecost"))
+            .args([
+                "sweep",
+                "--vary",
+                "hr_placement=0.5:1.0:400",
+                "--draws",
+                "50",
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        // Either the whole file (the run finished first) or nothing at all — never a piece of it.
+        match left.as_slice() {
+            [] => {}
+            [name] if name == "grid.csv" => {
+                let csv = std::fs::read_to_string(&out).unwrap();
+                assert_eq!(csv.lines().count(), 401, "a finished file is whole");
+                std::fs::remove_file(&out).unwrap();
+            }
+            other => panic!("left behind after a kill at {delay} ms: {other:?}"),
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
