@@ -253,3 +253,50 @@ fn the_command_writes_reports_and_csv_files_atomically() {
     let o = lifecost(&["run", "--draws", "10", "--quiet", "--csv", &csv_dir]);
     assert_eq!(o.status.code(), Some(2), "existing CSV files need --force");
 }
+
+/// Markup in every free-text field a scenario writes: names, descriptions,
+/// payer names, units, sources and notes.
+#[test]
+fn markup_in_every_free_text_field_is_escaped() {
+    let source = r#"
+[scenario]
+base = "tsi_sweden"
+name = "<i>Name</i>"
+description = "<u>Description</u>"
+
+[payers]
+kommun_social = { name = "<b onmouseover=x>Kommun</b>", public = true }
+
+[parameters]
+bbic_investigation = { value = 39_400, unit = "<sup>SEK</sup>", price_year = 2023, source = "<script>evil()</script>", confidence = "sourced", note = "<img src=x onerror=y>" }
+
+[[interventions]]
+id = "tsi"
+name = "<iframe src=z></iframe>"
+description = "<object>d</object>"
+enrol = { states = ["school_difficulties"], uptake = 0.8 }
+program = { years = 1, children_per_year = 40, fixed_costs = { kommun_social = 400_000 } }
+
+[[interventions.effects]]
+from = "school_difficulties"
+to = ["foster_care", "residential_care"]
+hazard_ratio = 0.8
+"#;
+    let scenario = Scenario::from_toml_str(source).unwrap();
+    let report = Report::new(&scenario, options(20)).unwrap();
+    let raw = ["<i>", "<u>", "<b ", "<sup>", "<script", "<img", "<iframe", "<object"];
+    for lang in [Lang::En, Lang::Sv] {
+        let html = report.html(lang);
+        parse(&html);
+        let (md, _) = markdown::render(&report, lang, "report");
+        for text in [&html, &md] {
+            assert_safe(text);
+            for tag in raw {
+                assert!(!text.contains(tag), "raw `{tag}` in the {lang:?} report");
+            }
+        }
+        for escaped in ["&lt;i&gt;Name", "&lt;b onmouseover=x&gt;Kommun", "&lt;iframe src=z&gt;"] {
+            assert!(html.contains(escaped), "`{escaped}` missing from the {lang:?} HTML");
+        }
+    }
+}
