@@ -159,3 +159,25 @@ fn the_break_even_curve_ends_at_the_runs_own_chance_of_paying_back() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_grant_sentences_state_every_figure_a_committee_asks_for() {
+    let s = Scenario::default_scenario().unwrap();
+    let run = Simulation::new(&s)
+        .draws(100)
+        .seed(3)
+        .break_even_state("residential_care")
+        .run()
+        .unwrap();
+    let text = lifecost::report::text::grant_sentences(&run.compare("tsi").unwrap());
+    for needle in [
+        "net present value",
+        "90 % interval",
+        "chance that it pays back",
+        "pays back after",
+        "breaks even with",
+        "children out of",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing:\n{text}");
+    }
+}
