@@ -188,7 +188,7 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
     let n = streams.n_cycles();
     let cf = frame.cost_rate.factors(n, frame.offset);
     let of = frame.outcome_rate.factors(n, frame.offset);
-    let saved = &status_quo.care - &streams.care;
+    let saved = difference(&status_quo.care, &streams.care);
     let paid = intervention_stream(streams);
 
     let by_payer: Vec<Flows> = (0..saved.nrows())
@@ -228,9 +228,8 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
         })
         .collect();
 
-    let incremental_outcomes: Vec<f64> = (0..streams.outcomes.nrows())
-        .map(|o| row_pv(&streams.outcomes, o, &of) - row_pv(&status_quo.outcomes, o, &of))
-        .collect();
+    let gained = difference(&streams.outcomes, &status_quo.outcomes);
+    let incremental_outcomes: Vec<f64> = (0..gained.nrows()).map(|o| row_pv(&gained, o, &of)).collect();
     let icer = incremental_outcomes
         .iter()
         .map(|&d| if d != 0.0 { Some(-npv / d) } else { None })
@@ -253,6 +252,21 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
         npv_by_effect_scale: Vec::new(),
         sroi_npv: None,
     }
+}
+
+/// `a − b`, with differences at the level of rounding (at most 1e-12 of the
+/// operands) set to exactly 0: a cohort split into participants and the rest
+/// and summed again differs from the whole in its last bits, and that noise
+/// must not read as savings, an ICER or a payback year.
+fn difference(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
+    a.zip_map(b, |x, y| {
+        let d = x - y;
+        if d.abs() <= 1e-12 * x.abs().max(y.abs()) {
+            0.0
+        } else {
+            d
+        }
+    })
 }
 
 /// Payback years of a net flow: discounted and undiscounted.
