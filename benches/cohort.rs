@@ -1,17 +1,102 @@
-//! Cohort engine speed: one base-case evaluation of the default scenario.
+//! Speed of the engines: scenario compilation, one cohort draw, a PSA, the
+//! microsimulation per person-year, and the random streams it draws from.
+//!
+//! `cargo bench` runs them; CI only builds them (`cargo bench --no-run`).
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use lifecost::{Scenario, Simulation};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use lifecost::engine::{cohort, rng};
+use lifecost::model::Model;
+use lifecost::{Engine, Scenario, Simulation};
+use rand::{Rng, SeedableRng};
 
-fn cohort(c: &mut Criterion) {
-    let scenario = Scenario::default_scenario().expect("the default scenario is valid");
-    c.bench_function("compile default scenario", |b| {
+const PEER_MODEL: &str = include_str!("../tests/scenarios/peer_model.toml");
+
+fn compile(c: &mut Criterion) {
+    let default = Scenario::default_scenario().expect("the default scenario is valid");
+    c.bench_function("read and check the default scenario", |b| {
         b.iter(|| Scenario::from_toml_str(lifecost::scenario::DEFAULT_SCENARIO_TOML).expect("valid"))
     });
-    c.bench_function("cohort base case, default scenario", |b| {
-        b.iter(|| Simulation::new(&scenario).run().expect("runs"))
+    let values = default.base_values();
+    c.bench_function("compile the default scenario for one draw", |b| {
+        b.iter(|| Model::compile(&default, &values).expect("compiles"))
     });
 }
 
-criterion_group!(benches, cohort);
+fn cohort_draw(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cohort, one draw");
+    for (name, text) in [
+        ("peer model", PEER_MODEL),
+        ("default scenario", lifecost::scenario::DEFAULT_SCENARIO_TOML),
+    ] {
+        let scenario = Scenario::from_toml_str(text).expect("valid");
+        let values = scenario.base_values();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let model = Model::compile(&scenario, &values).expect("compiles");
+                cohort::run(&model, 1.0).expect("runs")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn psa(c: &mut Criterion) {
+    let mut group = c.benchmark_group("PSA, 100 draws");
+    group.sample_size(10);
+    for (name, text) in [
+        ("peer model", PEER_MODEL),
+        ("default scenario", lifecost::scenario::DEFAULT_SCENARIO_TOML),
+    ] {
+        let scenario = Scenario::from_toml_str(text).expect("valid");
+        group.bench_function(name, |b| {
+            b.iter(|| Simulation::new(&scenario).draws(100).seed(1).run().expect("runs"))
+        });
+    }
+    group.finish();
+}
+
+fn microsim(c: &mut Criterion) {
+    let scenario = Scenario::from_toml_str(PEER_MODEL).expect("valid");
+    let children = 20_000u64;
+    let mut group = c.benchmark_group("microsim, person-years");
+    group.sample_size(10);
+    // Two arms of 80 cycles each.
+    group.throughput(Throughput::Elements(children * 80 * 2));
+    group.bench_with_input(BenchmarkId::new("peer model", children), &children, |b, &n| {
+        b.iter(|| {
+            Simulation::new(&scenario)
+                .engine(Engine::Microsim)
+                .children(n)
+                .run()
+                .expect("runs")
+        })
+    });
+    group.finish();
+}
+
+fn streams(c: &mut Criterion) {
+    let mut group = c.benchmark_group("a child's stream: select it and draw 82 numbers");
+    group.bench_function("xoshiro256++ seeded by SplitMix64 (used)", |b| {
+        let mut child = 0u64;
+        b.iter(|| {
+            child += 1;
+            let mut s = rng::child_stream(7, 0, child, None);
+            (0..82).map(|_| rng::uniform(&mut s)).sum::<f64>()
+        })
+    });
+    group.bench_function("ChaCha8 with the child as stream", |b| {
+        let mut child = 0u64;
+        b.iter(|| {
+            child += 1;
+            let mut s = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            s.set_stream(child);
+            (0..82)
+                .map(|_| (s.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64))
+                .sum::<f64>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, compile, cohort_draw, psa, microsim, streams);
 criterion_main!(benches);
