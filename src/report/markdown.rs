@@ -23,7 +23,7 @@
 use std::fmt::Write;
 
 use super::charts::standalone;
-use super::html::{Block, Report, Table};
+use super::document::{Block, Report, Table};
 use super::lang::Lang;
 
 /// The Markdown text, and each chart as `(file name, SVG file contents)`;

@@ -1,5 +1,5 @@
 //! Reports: the readable summary, and files written whole or not at all;
-//! with the `report` feature, the grant-ready report ([`html`], [`markdown`])
+//! with the `report` feature, the grant-ready report ([`document`], rendered by [`html`] and [`markdown`])
 //! and CSV files of a run ([`csv`]).
 
 pub mod assumptions;
@@ -7,6 +7,8 @@ pub mod assumptions;
 pub mod charts;
 #[cfg(feature = "report")]
 pub mod csv;
+#[cfg(feature = "report")]
+pub mod document;
 #[cfg(feature = "report")]
 pub mod html;
 #[cfg(feature = "report")]
