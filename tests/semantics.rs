@@ -120,21 +120,23 @@ fn societal_perspective_adds_every_payer() {
     assert!(fiscal.arm_estimate(0, |a| a.cost).mean < by_payer);
 }
 
+/// The scenario with its cost discount rate replaced by a schedule of `(from_year, rate)` steps.
+fn with_cost_schedule(scenario: &Scenario, steps: &[(f64, f64)]) -> Scenario {
+    use lifecost::scenario::spec::{RateSpec, RateStep};
+    let mut spec = scenario.spec().clone();
+    spec.discounting.costs = RateSpec::Schedule(
+        steps
+            .iter()
+            .map(|&(from_year, rate)| RateStep { from_year, rate })
+            .collect(),
+    );
+    Scenario::from_spec(spec).unwrap()
+}
+
 #[test]
 fn a_one_step_schedule_equals_the_constant_rate() {
     let constant = two_state(0.05, 50, (0.035, 0.035), "mid", "beginning", "");
-    let mut spec = constant.spec().clone();
-    spec.discounting.costs = lifecost::scenario::spec::RateSpec::Schedule(vec![
-        lifecost::scenario::spec::RateStep {
-            from_year: 0.0,
-            rate: 0.035,
-        },
-        lifecost::scenario::spec::RateStep {
-            from_year: 30.0,
-            rate: 0.035,
-        },
-    ]);
-    let stepped = Scenario::from_spec(spec).unwrap();
+    let stepped = with_cost_schedule(&constant, &[(0.0, 0.035), (30.0, 0.035)]);
     let a = Simulation::new(&constant)
         .run()
         .unwrap()
@@ -151,18 +153,7 @@ fn a_one_step_schedule_equals_the_constant_rate() {
 #[test]
 fn declining_schedule_compounds_segment_by_segment() {
     let base = two_state(0.0, 40, (0.0, 0.0), "start", "beginning", "");
-    let mut spec = base.spec().clone();
-    spec.discounting.costs = lifecost::scenario::spec::RateSpec::Schedule(vec![
-        lifecost::scenario::spec::RateStep {
-            from_year: 0.0,
-            rate: 0.035,
-        },
-        lifecost::scenario::spec::RateStep {
-            from_year: 30.0,
-            rate: 0.03,
-        },
-    ]);
-    let s = Scenario::from_spec(spec).unwrap();
+    let s = with_cost_schedule(&base, &[(0.0, 0.035), (30.0, 0.03)]);
     let cost = Simulation::new(&s).run().unwrap().arm_estimate(0, |a| a.cost).mean;
     // Nobody dies (q = 0): 1 000 a year for 40 years.
     let expected: f64 = (0..40)
