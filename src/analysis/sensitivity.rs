@@ -490,38 +490,18 @@ impl Sensitivity {
                 .flat_map(|b| [(b.npv_low - self.base_npv).abs(), (b.npv_high - self.base_npv).abs()])
                 .filter(|d| d.is_finite())
                 .fold(0.0, f64::max);
-            let _ = writeln!(
-                out,
-                "{:<w0$}  {:<w1$}  {:>w2$}    {:>w3$}  {:>w4$}    {:>w5$}  {:>w6$}  {:^bw$}",
-                head[0],
-                head[1],
-                head[2],
-                head[3],
-                head[4],
-                head[5],
-                head[6],
-                format!("NPV − base ({})", self.currency),
-                w0 = width[0],
-                w1 = width[1],
-                w2 = width[2],
-                w3 = width[3],
-                w4 = width[4],
-                w5 = width[5],
-                w6 = width[6],
-                bw = 2 * HALF_WIDTH + 1,
-            );
-            for (row, bar) in rows.iter().zip(&self.bars) {
+            // Header and rows share one layout; rows mark low → NPV and high → NPV.
+            let line = |out: &mut String, cells: [&str; 7], arrow: &str, tail: &str| {
                 let _ = writeln!(
                     out,
-                    "{:<w0$}  {:<w1$}  {:>w2$} →  {:>w3$}  {:>w4$} →  {:>w5$}  {:>w6$}  {}",
-                    row[0],
-                    row[1],
-                    row[2],
-                    row[3],
-                    row[4],
-                    row[5],
-                    row[6],
-                    tornado_bar(bar, self.base_npv, scale),
+                    "{:<w0$}  {:<w1$}  {:>w2$} {arrow}  {:>w3$}  {:>w4$} {arrow}  {:>w5$}  {:>w6$}  {tail}",
+                    cells[0],
+                    cells[1],
+                    cells[2],
+                    cells[3],
+                    cells[4],
+                    cells[5],
+                    cells[6],
                     w0 = width[0],
                     w1 = width[1],
                     w2 = width[2],
@@ -530,6 +510,12 @@ impl Sensitivity {
                     w5 = width[5],
                     w6 = width[6],
                 );
+            };
+            let title = format!("NPV − base ({})", self.currency);
+            line(&mut out, head, " ", &format!("{title:^bw$}", bw = 2 * HALF_WIDTH + 1));
+            for (row, bar) in rows.iter().zip(&self.bars) {
+                let cells = [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6]].map(String::as_str);
+                line(&mut out, cells, "→", &tornado_bar(bar, self.base_npv, scale));
             }
             let _ = writeln!(
                 out,
