@@ -2,50 +2,131 @@
 //! figures printed in the same form: a cohort base case, a cohort PSA of
 //! 1 000 draws, and a microsimulation of 100 000 children × 80 cycles × 2
 //! arms. Run it beside the peers' own scripts (`../shared/peers/`) on the
-//! same machine and compare the ratios.
+//! same machine and compare the ratios; `scripts/peer_compare.sh` does both
+//! in one go and prints the table.
 //!
 //! ```sh
-//! cargo run --release --example peer_model
+//! cargo run --release --example peer_model                 # all parts, printed as the peers print
+//! cargo run --release --example peer_model -- --json micro # one part, as one JSON object
 //! ```
+//!
+//! Options: `--quick` (small sizes, for a smoke test), `--json` (print one JSON
+//! object with the same figures instead of the lines). Parts, as in the peer
+//! scripts: `cohort`, `cohort_psa`, `micro` (default: all three).
 
 use std::time::Instant;
 
-use lifecost::{Engine, Scenario, Simulation};
+use lifecost::{Engine, RunResult, Scenario, Simulation};
+use serde_json::{Map, Value, json};
 
-fn main() -> Result<(), lifecost::Error> {
+const CYCLES: u64 = 80;
+const PARTS: [&str; 3] = ["cohort", "cohort_psa", "micro"];
+
+/// Mean discounted cost per child of each arm, keyed by arm id.
+fn mean_costs(result: &RunResult) -> Map<String, Value> {
+    result
+        .arm_ids()
+        .enumerate()
+        .map(|(i, id)| (id.to_owned(), json!(result.arm_estimate(i, |a| a.cost).mean)))
+        .collect()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut quick = false;
+    let mut as_json = false;
+    let mut parts = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--json" => as_json = true,
+            p if PARTS.contains(&p) => parts.push(arg),
+            other => {
+                eprintln!(
+                    "unknown argument `{other}`; usage: peer_model [--quick] [--json] [cohort|cohort_psa|micro ...]"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    if parts.is_empty() {
+        parts = PARTS.iter().map(|p| p.to_string()).collect();
+    }
+    let wants = |part: &str| parts.iter().any(|p| p == part);
+
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/scenarios/peer_model_psa.toml");
     let scenario = Scenario::from_path(path)?;
-    let quick = std::env::args().any(|a| a == "--quick");
     let (reps, draws, children) = if quick { (10, 50, 2_000) } else { (200, 1_000, 100_000) };
+    let mut out = Map::new();
+    out.insert("tool".into(), json!("lifecost"));
+    out.insert("lifecost_version".into(), json!(env!("CARGO_PKG_VERSION")));
+    out.insert("threads".into(), json!(rayon::current_num_threads()));
 
-    let start = Instant::now();
-    let mut cost = 0.0;
-    for _ in 0..reps {
-        cost = Simulation::new(&scenario).run()?.arm_estimate(0, |a| a.cost).mean;
+    if wants("cohort") {
+        let start = Instant::now();
+        let mut base = None;
+        for _ in 0..reps {
+            base = Some(Simulation::new(&scenario).run()?);
+        }
+        let per_run = start.elapsed().as_secs_f64() / f64::from(reps);
+        let base = base.expect("at least one repetition");
+        let cost = base.arm_estimate(0, |a| a.cost).mean;
+        out.insert(
+            "cohort".into(),
+            json!({ "seconds": per_run, "reps": reps, "mean_cost": mean_costs(&base) }),
+        );
+        if !as_json {
+            println!("cohort base case: {per_run:.5} s per run (mean of {reps}); status quo cost {cost:.4}");
+        }
     }
-    let per_run = start.elapsed().as_secs_f64() / f64::from(reps);
-    println!("cohort base case: {per_run:.5} s per run (mean of {reps}); status quo cost {cost:.4}");
 
-    let start = Instant::now();
-    let psa = Simulation::new(&scenario).draws(draws).seed(1).run()?;
-    let t = start.elapsed().as_secs_f64();
-    println!(
-        "cohort PSA {draws} draws: {t:.3} s ({:.3} ms/draw); mean status quo cost {:.0}",
-        1e3 * t / draws as f64,
-        psa.arm_estimate(0, |a| a.cost).mean
-    );
+    if wants("cohort_psa") {
+        let start = Instant::now();
+        let psa = Simulation::new(&scenario).draws(draws).seed(1).run()?;
+        let t = start.elapsed().as_secs_f64();
+        let ms_per_draw = 1e3 * t / draws as f64;
+        out.insert(
+            "cohort_psa".into(),
+            json!({ "draws": draws, "seconds": t, "ms_per_draw": ms_per_draw, "mean_cost": mean_costs(&psa) }),
+        );
+        if !as_json {
+            println!(
+                "cohort PSA {draws} draws: {t:.3} s ({ms_per_draw:.3} ms/draw); mean status quo cost {:.0}",
+                psa.arm_estimate(0, |a| a.cost).mean
+            );
+        }
+    }
 
-    let start = Instant::now();
-    let micro = Simulation::new(&scenario)
-        .engine(Engine::Microsim)
-        .children(children)
-        .run()?;
-    let t = start.elapsed().as_secs_f64();
-    let person_cycles = (children * 80 * 2) as f64;
-    println!(
-        "microsim {children} indiv x 80 cycles x 2 strategies: {t:.3} s, {:.2} ns/person-cycle; status quo cost {:.1}",
-        1e9 * t / person_cycles,
-        micro.arm_estimate(0, |a| a.cost).mean
-    );
+    if wants("micro") {
+        let start = Instant::now();
+        let micro = Simulation::new(&scenario)
+            .engine(Engine::Microsim)
+            .children(children)
+            .run()?;
+        let t = start.elapsed().as_secs_f64();
+        let person_cycles = children * CYCLES * 2;
+        let ns = 1e9 * t / person_cycles as f64;
+        let se: Map<String, Value> = micro
+            .arm_ids()
+            .enumerate()
+            .map(|(i, id)| (id.to_owned(), json!(micro.arm_estimate(i, |a| a.cost).se)))
+            .collect();
+        out.insert(
+            "micro".into(),
+            json!({
+                "individuals": children, "cycles": CYCLES, "seconds": t, "person_cycles": person_cycles,
+                "ns_per_person_cycle": ns, "mean_cost": mean_costs(&micro), "se_cost": se,
+            }),
+        );
+        if !as_json {
+            println!(
+                "microsim {children} indiv x {CYCLES} cycles x 2 strategies: {t:.3} s, {ns:.2} ns/person-cycle; status quo cost {:.1}",
+                micro.arm_estimate(0, |a| a.cost).mean
+            );
+        }
+    }
+
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&Value::Object(out))?);
+    }
     Ok(())
 }
