@@ -49,7 +49,18 @@ impl Histogram {
 
     #[inline]
     pub fn push(&mut self, x: f64) {
-        let b = Self::bin(x);
+        self.push_binned(Self::bin(x), x);
+    }
+
+    /// The bin `x` falls in: to bin amounts apart from adding them up.
+    #[inline]
+    pub fn bin_of(x: f64) -> usize {
+        Self::bin(x)
+    }
+
+    /// Adds `x`, whose bin [`Histogram::bin_of`] gave as `b`.
+    #[inline]
+    pub fn push_binned(&mut self, b: usize, x: f64) {
         self.counts[b] += 1;
         self.sums[b] += x;
     }
@@ -61,6 +72,18 @@ impl Histogram {
         for (a, b) in self.sums.iter_mut().zip(&other.sums) {
             *a += b;
         }
+    }
+
+    /// Count and sum of the amounts in each bin, for storing the histogram.
+    pub(crate) fn bins(&self) -> (&[u64], &[f64]) {
+        (&self.counts, &self.sums)
+    }
+
+    /// The histogram with these bins, as [`Histogram::bins`] gave them;
+    /// `None` unless both have as many bins as every histogram.
+    pub(crate) fn from_bins(counts: Vec<u64>, sums: Vec<f64>) -> Option<Histogram> {
+        let n = Histogram::default().counts.len();
+        (counts.len() == n && sums.len() == n).then_some(Histogram { counts, sums })
     }
 
     pub fn count(&self) -> u64 {

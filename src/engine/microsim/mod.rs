@@ -2,9 +2,17 @@
 //!
 //! A child's random numbers come from its own stream ([`super::rng`]), the
 //! same in every arm: the first number picks the start state, the second
-//! decides participation, and the number at position `2 + t` moves the
-//! child in cycle `t`, by inverting the cumulative row in state order. So
-//! arms differ only where the intervention makes them differ.
+//! decides participation, and the rest move the child. The arms move in
+//! lockstep: the status quo by inverting its cumulative row, every other
+//! arm by the maximal coupling of its row with the status quo's, so arms
+//! part only where the intervention makes them part and meet again as soon
+//! as they can.
+//!
+//! Two kernels move the children, with the same joint law of the arms'
+//! paths ([`Kernel`]): the event kernel ([`events`], the default) draws the
+//! wait until the next move in one go, so its work grows with the number of
+//! moves; the step kernel ([`steps`]) takes one number per cycle and is the
+//! reference the event kernel is tested against.
 //!
 //! Children are simulated in batches of fixed size; batches run in
 //! parallel and are merged in batch order, and everything counted per cycle
@@ -16,9 +24,12 @@
 
 use rayon::prelude::*;
 
+pub mod events;
+pub mod steps;
+
 use super::rng::{self, Stream};
 use super::{ArmStreams, EngineError};
-use crate::model::{Arm, GroupModel, Model, apply_effects};
+use crate::model::{Arm, Model};
 use crate::scenario::{CycleCounting, HistoryCondition};
 use crate::stats::Histogram;
 
@@ -44,6 +55,18 @@ pub struct Valuation {
     pub once: Vec<f64>,
     pub yearly: Vec<f64>,
     pub fixed: Vec<f64>,
+}
+
+/// How children are moved through the cycles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kernel {
+    /// From move to move: within a stretch of cycles where every arm's row
+    /// of probabilities stays the same, the time to the next move is drawn
+    /// in one go (see [`events`]). The work grows with the number of moves.
+    #[default]
+    Events,
+    /// Cycle by cycle: one random number per child and cycle (see [`steps`]).
+    Steps,
 }
 
 /// Options of a microsimulation run.
@@ -75,9 +98,9 @@ struct Counts {
     n_cycles: usize,
     /// At the start of each cycle `0..=n`: state × (n + 1).
     occupancy: Vec<u64>,
-    /// Changes in the number of children absorbed for good: +1 from the cycle
-    /// they are absorbed, −1 after their group's horizon.
-    absorbed: Vec<i64>,
+    /// Occupancy booked a span at a time, as differences: +1 at a span's
+    /// first cycle, −1 after its last (state × (n + 2)).
+    spans: Vec<i64>,
     entries: Vec<u64>,
     once: Vec<u64>,
     /// Participants alive in a paid year, at its start and at its end.
@@ -92,7 +115,7 @@ impl Counts {
             n_states,
             n_cycles,
             occupancy: vec![0; n_states * (n_cycles + 1)],
-            absorbed: vec![0; n_states * (n_cycles + 2)],
+            spans: vec![0; n_states * (n_cycles + 2)],
             entries: vec![0; n_states * n_cycles],
             once: vec![0; n_cycles],
             pay_start: vec![0; n_cycles],
@@ -104,7 +127,7 @@ impl Counts {
     fn merge(&mut self, other: &Counts) {
         let add = |a: &mut Vec<u64>, b: &Vec<u64>| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
         add(&mut self.occupancy, &other.occupancy);
-        self.absorbed.iter_mut().zip(&other.absorbed).for_each(|(x, y)| *x += y);
+        self.spans.iter_mut().zip(&other.spans).for_each(|(x, y)| *x += y);
         add(&mut self.entries, &other.entries);
         add(&mut self.once, &other.once);
         add(&mut self.pay_start, &other.pay_start);
@@ -133,27 +156,51 @@ impl Counts {
         self.entries[s * self.n_cycles + t] += 1;
     }
 
-    /// A child in absorbing state `s` from the start of cycle `from` to the end of its horizon `until`.
-    fn absorb(&mut self, s: usize, from: usize, until: usize) {
+    /// A child in state `s` at the start of each cycle `from..=until`.
+    #[inline]
+    fn occupy(&mut self, s: usize, from: usize, until: usize) {
         let (a, b) = (self.delta_at(s, from), self.delta_at(s, until + 1));
-        self.absorbed[a] += 1;
-        self.absorbed[b] -= 1;
+        self.spans[a] += 1;
+        self.spans[b] -= 1;
     }
 }
 
+/// What a batch of children adds up to; the same shape sums replicates.
 struct Batch {
     children: u64,
     counts: Vec<Counts>,
+    /// Per arm: the histogram of lifetime costs (replicates and totals).
     lifetime_cost: Vec<Histogram>,
+    /// Per arm: each child's lifetime cost with its histogram bin (batches),
+    /// added to a histogram when the batch is merged, in child order.
+    costs: Vec<Vec<(usize, f64)>>,
 }
 
 impl Batch {
+    /// An empty sum of batches.
     fn new(n_arms: usize, n_states: usize, n_cycles: usize) -> Self {
         Batch {
             children: 0,
             counts: (0..n_arms).map(|_| Counts::new(n_states, n_cycles)).collect(),
             lifetime_cost: vec![Histogram::default(); n_arms],
+            costs: Vec::new(),
         }
+    }
+
+    /// An empty batch of `children` children.
+    fn of_children(n_arms: usize, n_states: usize, n_cycles: usize, children: u64) -> Self {
+        Batch {
+            children,
+            counts: (0..n_arms).map(|_| Counts::new(n_states, n_cycles)).collect(),
+            lifetime_cost: Vec::new(),
+            costs: vec![Vec::with_capacity(children as usize); n_arms],
+        }
+    }
+
+    /// Books a child's lifetime cost in arm `a`.
+    #[inline]
+    fn cost(&mut self, a: usize, x: f64) {
+        self.costs[a].push((Histogram::bin_of(x), x));
     }
 
     fn merge(&mut self, other: &Batch) {
@@ -163,6 +210,9 @@ impl Batch {
         }
         for (a, b) in self.lifetime_cost.iter_mut().zip(&other.lifetime_cost) {
             a.merge(b);
+        }
+        for (a, b) in self.lifetime_cost.iter_mut().zip(&other.costs) {
+            b.iter().for_each(|&(bin, x)| a.push_binned(bin, x));
         }
     }
 }
@@ -220,9 +270,31 @@ pub fn run(
     options: MicrosimOptions,
     progress: Option<&(dyn Fn(u64, u64) + Sync)>,
 ) -> Result<MicrosimOutput, EngineError> {
+    run_with(model, valuation, options, Kernel::Events, progress)
+}
+
+/// [`run`] with the kernel chosen: both give the same joint law of the
+/// arms' paths (so the same expectations and the same variance), not the
+/// same paths.
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn run_with(
+    model: &Model,
+    valuation: &Valuation,
+    options: MicrosimOptions,
+    kernel: Kernel,
+    progress: Option<&(dyn Fn(u64, u64) + Sync)>,
+) -> Result<MicrosimOutput, EngineError> {
     let n_cycles = model.n_cycles();
     let n_arms = model.arms.len();
-    let cumulative = Cumulative::new(model);
+    let shared = Shared {
+        model,
+        valuation,
+        cumulative: Cumulative::new(model),
+        plan: events::Plan::new(model, &valuation.factors),
+    };
     let groups = group_bounds(model, options.children);
     let n_batches = options.children.div_ceil(BATCH);
     let n_replicates = n_batches.clamp(1, REPLICATES);
@@ -237,7 +309,7 @@ pub fn run(
             .into_par_iter()
             .map(|b| {
                 let children = b * BATCH..((b + 1) * BATCH).min(options.children);
-                simulate_batch(model, &cumulative, valuation, &groups, children, options)
+                simulate_batch(&shared, &groups, children, options, kernel)
             })
             .collect();
         for (b, batch) in (first..last).zip(batches) {
@@ -283,53 +355,48 @@ fn group_bounds(model: &Model, children: u64) -> Vec<u64> {
     bounds
 }
 
+/// What every batch of a run reads: the model, its valuation and the
+/// tables prepared for the kernels.
+struct Shared<'a> {
+    model: &'a Model,
+    valuation: &'a Valuation,
+    cumulative: Cumulative,
+    plan: events::Plan,
+}
+
 fn simulate_batch(
-    model: &Model,
-    cumulative: &Cumulative,
-    valuation: &Valuation,
+    shared: &Shared,
     groups: &[u64],
     children: std::ops::Range<u64>,
     options: MicrosimOptions,
+    kernel: Kernel,
 ) -> Result<Batch, EngineError> {
+    let model = shared.model;
     let n_arms = model.arms.len();
-    let mut batch = Batch::new(n_arms, model.n_states(), model.n_cycles());
-    batch.children = children.end - children.start;
-    let mut scratch = Scratch::new(model.n_states(), n_arms);
-    let ctx = Context {
-        model,
-        cumulative,
-        valuation,
-    };
+    let mut batch = Batch::of_children(
+        n_arms,
+        model.n_states(),
+        model.n_cycles(),
+        children.end - children.start,
+    );
+    let mut stepper = steps::Stepper::new(shared);
+    let mut walker = events::Walker::new(shared);
+    let mut streams: Vec<Stream> = Vec::with_capacity(n_arms);
     for child in children {
         let g = groups.partition_point(|&b| b <= child).saturating_sub(1);
         let group = &model.groups[g.min(model.groups.len() - 1)];
-        let mut streams: Vec<Stream> = if options.common_random_numbers {
-            vec![rng::child_stream(options.seed, options.draw, child, None)]
+        streams.clear();
+        if options.common_random_numbers {
+            streams.push(rng::child_stream(options.seed, options.draw, child, None));
         } else {
-            (0..n_arms as u64)
-                .map(|a| rng::child_stream(options.seed, options.draw, child, Some(a)))
-                .collect()
-        };
-        ctx.simulate(group, &mut streams, &mut batch, &mut scratch)?;
-    }
-    Ok(batch)
-}
-
-struct Scratch {
-    /// Full probability row of each arm's next move.
-    rows: Vec<Vec<f64>>,
-    cumulative: Vec<f64>,
-    paths: Vec<ArmPath>,
-}
-
-impl Scratch {
-    fn new(n_states: usize, n_arms: usize) -> Self {
-        Scratch {
-            rows: vec![vec![0.0; n_states]; n_arms],
-            cumulative: vec![0.0; n_states],
-            paths: Vec::with_capacity(n_arms),
+            streams.extend((0..n_arms as u64).map(|a| rng::child_stream(options.seed, options.draw, child, Some(a))));
+        }
+        match kernel {
+            Kernel::Steps => stepper.simulate(group, &mut streams, &mut batch)?,
+            Kernel::Events => walker.simulate(group, &mut streams, &mut batch)?,
         }
     }
+    Ok(batch)
 }
 
 /// Where one child is in one arm.
@@ -344,248 +411,76 @@ struct ArmPath {
     paid: f64,
     /// Absorbed for good, with the rest of the horizon already accounted.
     done: bool,
+    /// The cycle from whose start the child has been in `state`.
+    since: usize,
 }
 
-struct Context<'a> {
-    model: &'a Model,
-    cumulative: &'a Cumulative,
-    valuation: &'a Valuation,
+/// Books the move of arm `a`'s child to `next` in cycle `t` of its `n`:
+/// entry, the cycle's cost, the intervention's paid year, and — when `next`
+/// absorbs for good — the rest of the horizon at once.
+fn book_move(
+    model: &Model,
+    val: &Valuation,
+    a: usize,
+    (t, n): (usize, usize),
+    next: usize,
+    counts: &mut Counts,
+    path: &mut ArmPath,
+) {
+    let f = val.factors[t];
+    let s = path.state;
+    if next != s {
+        counts.count_entry(next, t);
+        path.care += val.entry[next] * f;
+    }
+    let counted = |x: f64, y: f64| match model.counting {
+        CycleCounting::Beginning => x,
+        CycleCounting::End => y,
+        CycleCounting::LifeTable => 0.5 * (x + y),
+    };
+    path.care += counted(val.annual[s], val.annual[next]) * f;
+    if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
+        && t - k < iv.cost_years as usize
+    {
+        let alive = |x: usize| if model.absorbing[x] { 0.0 } else { 1.0 };
+        counts.pay_start[t] += u64::from(!model.absorbing[s]);
+        counts.pay_end[t] += u64::from(!model.absorbing[next]);
+        path.paid += val.yearly[a] * counted(alive(s), alive(next)) * f;
+    }
+    path.years_in_state = if next == s { path.years_in_state + 1 } else { 0 };
+    path.ever |= bit(next);
+    path.state = next;
+    if model.absorbing[next] && t + 1 < n {
+        // Absorbed for good: the rest of the horizon needs no random numbers.
+        counts.occupy(next, t + 1, n);
+        path.care += val.annual[next] * val.factors[t + 1..n].iter().sum::<f64>();
+        path.done = true;
+    }
 }
 
-impl Context<'_> {
-    /// Simulates one child through every arm in lockstep and adds it to `batch`.
-    ///
-    /// With one stream (common random numbers) the status-quo arm moves by
-    /// inverting its cumulative row; every other arm moves by the maximal
-    /// coupling of its row with the status quo's: the same destination
-    /// whenever both rows allow it, so arms part only where the intervention
-    /// makes them part, and meet again as soon as they can. With one stream
-    /// per arm, each arm inverts its own row with its own numbers.
-    fn simulate(
-        &self,
-        group: &GroupModel,
-        streams: &mut [Stream],
-        batch: &mut Batch,
-        scratch: &mut Scratch,
-    ) -> Result<(), EngineError> {
-        let (model, val) = (self.model, self.valuation);
-        let n = (model.end_age - group.start_age) as usize;
-        let age0 = (group.start_age - model.start_age) as usize;
-        let n_arms = model.arms.len();
-        let shared = streams.len() == 1;
-        let stream_of = |a: usize| if shared { 0 } else { a };
-
-        let draws: Vec<(f64, f64)> = streams
-            .iter_mut()
-            .map(|st| (rng::uniform(st), rng::uniform(st)))
-            .collect();
-        scratch.paths.clear();
-        for a in 0..n_arms {
-            let state = pick_start(draws[stream_of(a)].0, group.start.as_slice());
-            let paid = val.fixed[a] * val.factors.first().copied().unwrap_or(1.0);
-            scratch.paths.push(ArmPath {
-                state,
-                offered: false,
-                enrolled_at: None,
-                ever: bit(state),
-                years_in_state: 0,
-                care: 0.0,
-                paid,
-                done: false,
-            });
-        }
-
-        let mut u = vec![0.0; streams.len()];
-        let mut next = Vec::with_capacity(n_arms);
-        for t in 0..n {
-            let age = group.start_age + t as u32;
-            let f = val.factors[t];
-            for (x, st) in u.iter_mut().zip(streams.iter_mut()) {
-                *x = rng::uniform(st);
-            }
-            for a in 0..n_arms {
-                let path = &mut scratch.paths[a];
-                if path.done {
-                    continue;
-                }
-                batch.counts[a].count_in(path.state, t);
-                if let Some(iv) = &model.arms[a].intervention
-                    && !path.offered
-                    && iv.enrol_states[path.state]
-                    && iv.enrols_at(group.start_age, age)
-                {
-                    path.offered = true;
-                    if draws[stream_of(a)].1 < iv.uptake {
-                        path.enrolled_at = Some(t);
-                        batch.counts[a].once[t] += 1;
-                        batch.counts[a].participants += 1;
-                        path.paid += val.once[a] * f;
-                    }
-                }
-            }
-
-            // The status quo's move first: the reference of the coupling.
-            let reference = self.fill_row(0, t, age, scratch)?;
-            let next0 = self.next_state(0, u[0], age0 + t, reference, scratch);
-            // Every arm's destination is found before any arm moves.
-            next.clear();
-            for a in 0..n_arms {
-                next.push(if a == 0 || scratch.paths[a].done {
-                    next0
-                } else {
-                    let modified = self.fill_row(a, t, age, scratch)?;
-                    let (s, s0) = (scratch.paths[a].state, scratch.paths[0].state);
-                    if !shared {
-                        self.next_state(a, u[a], age0 + t, modified, scratch)
-                    } else if s == s0 && !modified && !reference {
-                        next0
-                    } else {
-                        self.ensure_row(0, age, scratch);
-                        self.ensure_row(a, age, scratch);
-                        coupled(u[0], &scratch.rows[0], &scratch.rows[a], s)
-                    }
-                });
-            }
-            for (a, &to) in next.iter().enumerate() {
-                if !scratch.paths[a].done {
-                    self.step(a, t, n, to, &mut batch.counts[a], scratch);
-                }
-            }
-        }
-        for a in 0..n_arms {
-            let path = scratch.paths[a];
-            if !path.done {
-                batch.counts[a].count_in(path.state, n);
-            }
-            batch.lifetime_cost[a].push(path.care + path.paid);
-        }
-        Ok(())
-    }
-
-    /// Writes into `scratch.rows[a]` the row of arm `a` if effects or history
-    /// rules change it, and says whether they do.
-    fn fill_row(&self, a: usize, t: usize, age: u32, scratch: &mut Scratch) -> Result<bool, EngineError> {
-        let model = self.model;
-        let path = scratch.paths[a];
-        let s = path.state;
-        if path.done || model.absorbing[s] {
-            return Ok(false);
-        }
-        let arm = &model.arms[a];
-        let effects = match (&arm.intervention, path.enrolled_at) {
-            (Some(iv), Some(_)) => iv.effects.as_slice(),
-            _ => &[],
-        };
-        let applies =
-            |h: &&crate::model::HistoryModel| h.effect.from == s && holds(h.condition, path.ever, path.years_in_state);
-        let history = model.history.iter().any(|h| applies(&h));
-        if !history && !effects.iter().any(|e| e.from == s) {
-            return Ok(false);
-        }
-        let row = &mut scratch.rows[a];
-        let table = model.table(age);
-        for (j, r) in row.iter_mut().enumerate() {
-            *r = table[(s, j)];
-        }
-        let error = |path: &str, sum: f64| EngineError::RowAboveOne {
-            path: path.to_owned(),
-            state: s,
-            age,
-            arm: arm.id.clone(),
-            sum,
-        };
-        for h in model.history.iter().filter(applies) {
-            apply_effects(row, s, std::slice::from_ref(&h.effect), 0.0, 1.0).map_err(|(e, sum)| error(&e.path, sum))?;
-        }
-        if let Some(k) = path.enrolled_at {
-            apply_effects(row, s, effects, (t - k) as f64, 1.0).map_err(|(e, sum)| error(&e.path, sum))?;
-        }
-        Ok(true)
-    }
-
-    /// Writes the unchanged row of arm `a` into `scratch.rows[a]` (for the coupling).
-    fn ensure_row(&self, a: usize, age: u32, scratch: &mut Scratch) {
-        let path = scratch.paths[a];
-        let s = path.state;
-        let modified = self.row_is_modified(a, scratch);
-        let row = &mut scratch.rows[a];
-        if path.done || self.model.absorbing[s] {
-            row.iter_mut()
-                .enumerate()
-                .for_each(|(j, r)| *r = if j == s { 1.0 } else { 0.0 });
-        } else if !modified {
-            let table = self.model.table(age);
-            for (j, r) in row.iter_mut().enumerate() {
-                *r = table[(s, j)];
-            }
-        }
-    }
-
-    fn row_is_modified(&self, a: usize, scratch: &Scratch) -> bool {
-        let path = scratch.paths[a];
-        let s = path.state;
-        let by_effect = match (&self.model.arms[a].intervention, path.enrolled_at) {
-            (Some(iv), Some(_)) => iv.effects.iter().any(|e| e.from == s),
-            _ => false,
-        };
-        by_effect
-            || self
-                .model
-                .history
-                .iter()
-                .any(|h| h.effect.from == s && holds(h.condition, path.ever, path.years_in_state))
-    }
-
-    /// The next state of arm `a` by inverting its own row.
-    fn next_state(&self, a: usize, u: f64, age_index: usize, modified: bool, scratch: &mut Scratch) -> usize {
-        let path = scratch.paths[a];
-        let s = path.state;
-        if path.done || self.model.absorbing[s] {
-            return s;
-        }
-        if !modified {
-            return invert(u, self.cumulative.row(age_index, s), s);
-        }
-        let mut acc = 0.0;
-        for (c, r) in scratch.cumulative.iter_mut().zip(&scratch.rows[a]) {
-            acc += r;
-            *c = acc;
-        }
-        invert(u, &scratch.cumulative, s)
-    }
-
-    /// Books arm `a`'s move to `next` in cycle `t` of `n`.
-    fn step(&self, a: usize, t: usize, n: usize, next: usize, counts: &mut Counts, scratch: &mut Scratch) {
-        let (model, val) = (self.model, self.valuation);
-        let f = val.factors[t];
-        let path = &mut scratch.paths[a];
-        let s = path.state;
-        if next != s {
-            counts.count_entry(next, t);
-            path.care += val.entry[next] * f;
-        }
-        let counted = |x: f64, y: f64| match model.counting {
-            CycleCounting::Beginning => x,
-            CycleCounting::End => y,
-            CycleCounting::LifeTable => 0.5 * (x + y),
-        };
-        path.care += counted(val.annual[s], val.annual[next]) * f;
-        if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
-            && t - k < iv.cost_years as usize
-        {
-            let alive = |x: usize| if model.absorbing[x] { 0.0 } else { 1.0 };
-            counts.pay_start[t] += u64::from(!model.absorbing[s]);
-            counts.pay_end[t] += u64::from(!model.absorbing[next]);
-            path.paid += val.yearly[a] * counted(alive(s), alive(next)) * f;
-        }
-        path.years_in_state = if next == s { path.years_in_state + 1 } else { 0 };
-        path.ever |= bit(next);
-        path.state = next;
-        if model.absorbing[next] && t + 1 < n {
-            // Absorbed for good: the rest of the horizon needs no random numbers.
-            counts.absorb(next, t + 1, n);
-            path.care += val.annual[next] * val.factors[t + 1..n].iter().sum::<f64>();
-            path.done = true;
+/// Enrols arm `a`'s child at the start of cycle `t` if it is offered the
+/// intervention then (in an enrolling state, at an enrolling age, not
+/// offered before) and takes it up (`take < uptake`).
+fn offer(
+    model: &Model,
+    val: &Valuation,
+    a: usize,
+    (t, age, start_age): (usize, u32, u32),
+    take: f64,
+    counts: &mut Counts,
+    path: &mut ArmPath,
+) {
+    if let Some(iv) = &model.arms[a].intervention
+        && !path.offered
+        && iv.enrol_states[path.state]
+        && iv.enrols_at(start_age, age)
+    {
+        path.offered = true;
+        if take < iv.uptake {
+            path.enrolled_at = Some(t);
+            counts.once[t] += 1;
+            counts.participants += 1;
+            path.paid += val.once[a] * val.factors[t];
         }
     }
 }
@@ -660,12 +555,12 @@ fn to_streams(model: &Model, arm: &Arm, counts: &Counts, children: u64) -> ArmSt
     let n = counts.n_cycles;
     let per_child = 1.0 / children.max(1) as f64;
     let mut out = ArmStreams::zeros(arm, model);
-    // Children absorbed early are counted in their absorbing state from then on.
+    // Spans of cycles booked at once are added to the cycle-by-cycle counts.
     let mut occupancy = counts.occupancy.clone();
     for s in 0..counts.n_states {
         let mut running: i64 = 0;
         for t in 0..=n {
-            running += counts.absorbed[counts.delta_at(s, t)];
+            running += counts.spans[counts.delta_at(s, t)];
             occupancy[counts.at(s, t)] += running.unsigned_abs();
         }
     }
