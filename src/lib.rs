@@ -39,6 +39,9 @@
 //! - [`stats`]: summaries across draws.
 //! - [`report`]: the readable summary, the grant report (HTML, Markdown,
 //!   CSV), the assumption table, and files written whole or not at all.
+//! - [`shard`]: a run split into draw ranges ([`Simulation::draw_range`]),
+//!   each written as a part file, and [`shard::merge`], which gives the
+//!   single run's result to the bit.
 //!
 //! ## Semantics
 //!
@@ -208,6 +211,7 @@ pub mod param;
 pub mod report;
 mod result;
 pub mod scenario;
+pub mod shard;
 mod simulation;
 pub mod stats;
 

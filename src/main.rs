@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use lifecost::{Engine, Perspective, Scenario, Simulation};
+use lifecost::shard::Part;
+use lifecost::{Engine, Perspective, RunResult, Scenario, Simulation};
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +23,24 @@ struct Cli {
 enum Command {
     /// Run a scenario (the embedded default when none is named) and print the result.
     Run(RunArgs),
+    /// Merge the part files of `run --draw-range` into the result of the whole run, byte for byte.
+    Merge {
+        /// Part files, in any order; together they must cover every draw of the run once.
+        #[arg(required = true, value_name = "PART")]
+        parts: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write the result to this file (atomically) instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Also write streams.csv, draws.csv, summary.csv and budget.csv into this directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        csv: Option<PathBuf>,
+        /// Overwrite existing output files.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check a scenario file and report the first problem found.
     Validate {
         /// Scenario file (.toml or .json); the embedded default when omitted.
@@ -144,7 +163,13 @@ struct RunArgs {
     /// Also write streams.csv, draws.csv, summary.csv and budget.csv into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     csv: Option<PathBuf>,
-    /// Overwrite existing CSV files.
+    /// Run only draws A..B of the --draws N (0 ≤ A < B ≤ N) and write them to the part file --out, for `lifecost merge`.
+    #[arg(long, value_name = "A..B")]
+    draw_range: Option<String>,
+    /// The part file of --draw-range, written atomically.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Overwrite existing output files (CSV, the part file).
     #[arg(long)]
     force: bool,
 }
@@ -227,6 +252,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
         Command::Run(args) => run(&args),
+        Command::Merge {
+            parts,
+            format,
+            output,
+            csv,
+            force,
+        } => merge(&parts, format, output.as_ref(), csv.as_ref(), force),
         Command::Validate { scenario } => load(scenario.as_ref()).map(|s| {
             format!(
                 "{}: valid — {} states, {} payers, {} parameters, {} intervention(s)\n",
@@ -466,11 +498,21 @@ fn confirm_size(draws: u64, children: u64, yes: bool) -> lifecost::Result<()> {
 }
 
 fn run(args: &RunArgs) -> lifecost::Result<String> {
+    let range = match &args.draw_range {
+        Some(text) => Some(draw_range(args, text)?),
+        None => None,
+    };
+    if range.is_none() && args.out.is_some() {
+        return Err(bad_input(
+            "--out",
+            "is the part file of a draw range; expected it with --draw-range A..B".to_owned(),
+        ));
+    }
     let scenario = load(args.scenario.as_ref())?;
-    let draws = if args.precision.is_some() {
-        args.max_draws
-    } else {
-        args.draws.unwrap_or(1)
+    let draws = match (&range, args.precision) {
+        (Some(r), _) => r.end - r.start,
+        (None, Some(_)) => args.max_draws,
+        (None, None) => args.draws.unwrap_or(1),
     };
     let children = match args.engine {
         EngineArg::Microsim if args.precision.is_some() => args.max_children,
@@ -509,23 +551,103 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
     }
     let bar = progress_bar(args.quiet);
     let report = |done: u64, total: u64| bar.update(done, total);
+    if let (Some(range), Some(out)) = (range, &args.out) {
+        let part = sim.progress(&report).draw_range(range)?;
+        bar.finish();
+        write_file(out, part.to_json().as_bytes(), args.force)?;
+        return Ok(String::new());
+    }
     let result = sim.progress(&report).run()?;
     bar.finish();
     if let Some(dir) = &args.csv {
-        std::fs::create_dir_all(dir).map_err(|source| lifecost::Error::Write {
-            path: dir.clone(),
-            source,
-        })?;
-        let files: Vec<(PathBuf, String)> = lifecost::report::csv::files(&scenario, &result)
-            .into_iter()
-            .map(|(name, text)| (dir.join(name), text))
-            .collect();
-        write_files(&files, args.force)?;
+        write_csv(dir, &scenario, &result, args.force)?;
     }
-    Ok(match args.format {
+    Ok(result_text(&result, args.format))
+}
+
+/// Reads `--draw-range A..B` and refuses what a part cannot be run with.
+fn draw_range(args: &RunArgs, text: &str) -> lifecost::Result<std::ops::Range<u64>> {
+    let Some(n) = args.draws else {
+        return Err(bad_input(
+            "--draw-range",
+            format!("is {text} without --draws; expected --draws N, the draws of the whole run"),
+        ));
+    };
+    if let Some(p) = args.precision {
+        return Err(bad_input(
+            "--precision",
+            format!(
+                "is {p} with --draw-range; expected no precision target when a run is split (its number of draws is not known in advance)"
+            ),
+        ));
+    }
+    if args.csv.is_some() {
+        return Err(bad_input(
+            "--csv",
+            "is given with --draw-range; expected it on `lifecost merge`, which has every draw".to_owned(),
+        ));
+    }
+    if args.out.is_none() {
+        return Err(bad_input(
+            "--out",
+            "is missing; expected the part file to write, e.g. --out part-0.json".to_owned(),
+        ));
+    }
+    let parsed = text
+        .split_once("..")
+        .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)));
+    match parsed {
+        Some((a, b)) if a < b && b <= n => Ok(a..b),
+        _ => Err(bad_input(
+            "--draw-range",
+            format!(
+                "is `{text}`; expected A..B with 0 ≤ A < B ≤ {n} (--draws), e.g. 0..{}",
+                n.div_ceil(2)
+            ),
+        )),
+    }
+}
+
+fn merge(
+    paths: &[PathBuf],
+    format: Format,
+    output: Option<&PathBuf>,
+    csv: Option<&PathBuf>,
+    force: bool,
+) -> lifecost::Result<String> {
+    let parts = paths.iter().map(Part::read).collect::<lifecost::Result<Vec<Part>>>()?;
+    let result = lifecost::shard::merge(&parts)?;
+    if let (Some(dir), Some(first)) = (csv, parts.first()) {
+        write_csv(dir, first.scenario(), &result, force)?;
+    }
+    let text = result_text(&result, format);
+    match output {
+        None => Ok(text),
+        Some(file) => {
+            write_file(file, text.as_bytes(), force)?;
+            Ok(String::new())
+        }
+    }
+}
+
+fn result_text(result: &RunResult, format: Format) -> String {
+    match format {
         Format::Text => result.summary(),
         Format::Json => json_text(&result.to_json()),
-    })
+    }
+}
+
+/// Writes the CSV files of a result into `dir`, created if missing.
+fn write_csv(dir: &Path, scenario: &Scenario, result: &RunResult, force: bool) -> lifecost::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| lifecost::Error::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let files: Vec<(PathBuf, String)> = lifecost::report::csv::files(scenario, result)
+        .into_iter()
+        .map(|(name, text)| (dir.join(name), text))
+        .collect();
+    write_files(&files, force)
 }
 
 fn write_file(path: &Path, contents: &[u8], force: bool) -> lifecost::Result<()> {

@@ -1,5 +1,8 @@
 //! Running a scenario: `Simulation::new(&scenario)…run()`.
 
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rayon::prelude::*;
 
 use crate::economics::{self, ArmFigures, BreakEven, ComparisonFigures, DiscountRate, Frame, break_even};
@@ -10,7 +13,8 @@ use crate::model::Model;
 use crate::param::ParamId;
 use crate::result::RunResult;
 use crate::scenario::{Perspective, Scenario, Sroi};
-use crate::stats::DistributionSummary;
+use crate::shard::{Block, Part, Settings, TreeSum};
+use crate::stats::{DistributionSummary, Histogram};
 
 /// The seed used when none is given. The library never takes entropy from the OS.
 pub const DEFAULT_SEED: u64 = 20_240_101;
@@ -26,6 +30,9 @@ pub const MAX_DRAWS: u64 = 10_000_000;
 pub const MAX_CHILDREN: u64 = 10_000_000_000;
 /// Draws per round of adaptive precision, before the first check.
 const FIRST_ROUND: u64 = 200;
+/// Draws evaluated in parallel before their streams are summed: bounds the
+/// memory of a run, whatever its number of draws. It does not change any result.
+const CHUNK: u64 = 256;
 
 /// How the expected streams of a draw are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -254,6 +261,10 @@ impl<'a> Simulation<'a> {
 
     /// Runs the simulation.
     ///
+    /// With draws, the expected streams are the mean of the draws' streams,
+    /// summed in a fixed binary tree over draw indices (see [`crate::shard`]),
+    /// so that a run split into draw ranges and merged gives the same bits.
+    ///
     /// # Errors
     ///
     /// [`Error::Scenario`] when the cohort engine is asked to run history
@@ -261,6 +272,143 @@ impl<'a> Simulation<'a> {
     /// effect or a drawn value makes a row of transition probabilities exceed
     /// 1 (naming the field, state, age, arm and draw).
     pub fn run(&self) -> Result<RunResult> {
+        self.check()?;
+        let base = self.with_overrides(self.scenario.base_values());
+        let break_even = self.break_even(&base)?;
+        let result = match self.draws {
+            None => self.run_base(&base)?,
+            Some(n) => self.run_draws(n)?,
+        };
+        Ok(Self::with_break_even(result, break_even))
+    }
+
+    /// Runs only draws `range` of a run of [`Simulation::draws`] draws, for a
+    /// run split into shards: [`crate::shard::merge`] of parts covering every
+    /// draw once gives the [`RunResult`] of [`Simulation::run`], to the bit.
+    /// Draw `d` uses the same parameters and random streams as in the whole
+    /// run, whatever the range.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), lifecost::Error> {
+    /// let scenario = lifecost::Scenario::default_scenario()?;
+    /// let sim = lifecost::Simulation::new(&scenario).draws(20).seed(7);
+    /// let parts = vec![sim.draw_range(0..5)?, sim.draw_range(5..20)?];
+    /// let merged = lifecost::shard::merge(&parts)?;
+    /// assert_eq!(merged.to_json(), sim.run()?.to_json());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scenario`] when no draws are set, when a precision target is
+    /// set (its number of draws is not known in advance), when the range is
+    /// not within `0..draws` or is empty, when a stepped discount rate is set
+    /// (a part stores a constant one only), and every error of
+    /// [`Simulation::run`] for these draws.
+    pub fn draw_range(&self, range: Range<u64>) -> Result<Part> {
+        let Some(n) = self.draws else {
+            return Err(Error::Scenario(ScenarioError::new(
+                "draws",
+                "is not set; expected a number of draws to split, e.g. draws(1000)",
+            )));
+        };
+        if let Some(p) = self.precision {
+            return Err(Error::Scenario(ScenarioError::new(
+                "precision",
+                format!(
+                    "is {p}; expected no precision target with a draw range (its number of draws is not known in advance)"
+                ),
+            )));
+        }
+        if !(range.start < range.end && range.end <= n) {
+            return Err(Error::Scenario(ScenarioError::new(
+                "draw_range",
+                format!(
+                    "is {}..{}; expected A..B with 0 ≤ A < B ≤ {n}, the number of draws",
+                    range.start, range.end
+                ),
+            )));
+        }
+        let settings = self.settings()?;
+        self.check()?;
+        // The base case is run here too, so that its errors show in the shard, not only at the merge.
+        let base = self.with_overrides(self.scenario.base_values());
+        self.break_even(&base)?;
+        let mut figures = Vec::new();
+        let mut tree = TreeSum::new(range.start);
+        self.sum_draws(range.clone(), range.end - range.start, &mut figures, &mut tree)?;
+        Ok(Part::new(self.scenario, settings, range, figures, tree.into_blocks()))
+    }
+
+    /// What a [`Part`] records of this simulation, to rebuild it at the merge.
+    fn settings(&self) -> Result<Settings> {
+        let discount = match &self.discount {
+            None => None,
+            Some(rate) => {
+                let r = rate.initial_rate();
+                if DiscountRate::constant(r) != *rate {
+                    return Err(Error::Scenario(ScenarioError::new(
+                        "discount",
+                        "is a stepped schedule; expected a constant rate in a run split into draw ranges (give the schedule in the scenario's [discounting])",
+                    )));
+                }
+                Some(r)
+            }
+        };
+        Ok(Settings {
+            perspective: self.perspective,
+            engine: self.engine,
+            seed: self.seed,
+            draws: self.draws.unwrap_or(1),
+            children: self.children,
+            common_random_numbers: self.common_random_numbers,
+            // An index past the scenario's parameters changes nothing, in a run or a part.
+            overrides: self
+                .overrides
+                .iter()
+                .copied()
+                .filter(|&(i, _)| i < self.scenario.parameters().len())
+                .collect(),
+            discount,
+            break_even_state: self.break_even_state.clone(),
+            break_even_curve: self.break_even_curve,
+        })
+    }
+
+    /// The simulation a [`Part`] was run with.
+    pub(crate) fn from_settings(scenario: &'a Scenario, settings: &Settings) -> Self {
+        let mut sim = Simulation::new(scenario)
+            .perspective(settings.perspective)
+            .engine(settings.engine)
+            .seed(settings.seed)
+            .draws(settings.draws)
+            .children(settings.children)
+            .common_random_numbers(settings.common_random_numbers)
+            .break_even_curve(settings.break_even_curve);
+        sim.overrides = settings.overrides.clone();
+        if let Some(rate) = settings.discount {
+            sim = sim.discount(DiscountRate::constant(rate));
+        }
+        if let Some(state) = &settings.break_even_state {
+            sim = sim.break_even_state(state.clone());
+        }
+        sim
+    }
+
+    /// The result of the draws of every part, in draw order: the figures of
+    /// each draw and the blocks of the sum of their streams.
+    pub(crate) fn merged(&self, draws: Vec<Figures>, blocks: Vec<Block>) -> Result<RunResult> {
+        self.check()?;
+        let base = self.with_overrides(self.scenario.base_values());
+        let break_even = self.break_even(&base)?;
+        let result = self.finish(draws, blocks, Stop::Fixed)?;
+        Ok(Self::with_break_even(result, break_even))
+    }
+
+    /// Refuses what no run can do, before any work.
+    fn check(&self) -> Result<()> {
         let scenario = self.scenario;
         if self.engine == Engine::Cohort && !scenario.history().is_empty() {
             return Err(Error::Scenario(scenario.locate(ScenarioError::new(
@@ -298,26 +446,7 @@ impl<'a> Simulation<'a> {
                 format!("is {children}; expected at most {MAX_CHILDREN} children per draw"),
             )));
         }
-        let base = self.with_overrides(scenario.base_values());
-        let break_even = self.break_even(&base)?;
-        let mut result = match self.draws {
-            None => self.run_base(&base)?,
-            Some(n) => self.run_draws(n)?,
-        };
-        let curves = result.mean_npv_by_effect_scale();
-        for (k, (c, mut b)) in result.expected.comparisons.iter_mut().zip(break_even).enumerate() {
-            // With draws, the effect that zeroes the expected NPV, read off the mean curve.
-            // The curve stops at the full effect: beyond it, the base case's search stands.
-            if let Some(curve) = curves.get(k).filter(|c| !c.is_empty()) {
-                b.effect_scale = break_even::crossing(curve).or(b.effect_scale.filter(|&s| s > 1.0));
-            }
-            b.children = match b.excess_cost {
-                Some(excess) if excess > 0.0 => Some(c.program.cost / excess),
-                _ => None,
-            };
-            c.break_even = b;
-        }
-        Ok(result)
+        Ok(())
     }
 
     fn run_base(&self, base: &[f64]) -> Result<RunResult> {
@@ -339,7 +468,15 @@ impl<'a> Simulation<'a> {
             };
             if done {
                 let children = (self.engine == Engine::Microsim).then_some(children);
-                return Ok(self.result(vec![outcome.figures.clone()], outcome, children, stop));
+                let figures = outcome.figures.clone();
+                return Ok(self.result(
+                    vec![figures],
+                    outcome.streams,
+                    outcome.replicates,
+                    &outcome.lifetime_cost,
+                    children,
+                    stop,
+                ));
             }
             children = (children * 2).min(self.max_children);
         }
@@ -351,40 +488,10 @@ impl<'a> Simulation<'a> {
             None => n,
         };
         let mut draws: Vec<Figures> = Vec::new();
-        let mut sum: Option<Outcome> = None;
+        let mut tree = TreeSum::new(0);
         let stop = loop {
             let first = draws.len() as u64;
-            let done_before = std::sync::atomic::AtomicU64::new(first);
-            let outcomes: Vec<Result<Outcome>> = (first..target)
-                .into_par_iter()
-                .map(|d| {
-                    let values = self.with_overrides(draw_values(self.scenario, self.seed, d));
-                    let out = self
-                        .evaluate(d, &values, self.children, None)
-                        .map_err(|e| with_draw(e, d));
-                    if let Some(report) = self.progress {
-                        let done = done_before.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        report(done, target);
-                    }
-                    out
-                })
-                .collect();
-            // Merged in draw order, whatever the thread that ran each draw.
-            for outcome in outcomes {
-                let outcome = outcome?;
-                draws.push(outcome.figures.clone());
-                match &mut sum {
-                    None => sum = Some(outcome),
-                    Some(total) => {
-                        for (a, b) in total.streams.iter_mut().zip(&outcome.streams) {
-                            a.add_scaled(b, 1.0);
-                        }
-                        for (a, b) in total.lifetime_cost.iter_mut().zip(&outcome.lifetime_cost) {
-                            a.merge(b);
-                        }
-                    }
-                }
-            }
+            self.sum_draws(first..target, target, &mut draws, &mut tree)?;
             let len = draws.len() as u64;
             match self.precision {
                 None => break Stop::Fixed,
@@ -399,22 +506,77 @@ impl<'a> Simulation<'a> {
                 }
             }
         };
-        let mut total = sum.expect("at least one draw ran");
+        self.finish(draws, tree.into_blocks(), stop)
+    }
+
+    /// Evaluates draws `range` in parallel, a chunk at a time, and adds them
+    /// in draw order: figures to `draws`, streams to `tree`. Progress counts
+    /// up to `planned`.
+    fn sum_draws(&self, range: Range<u64>, planned: u64, draws: &mut Vec<Figures>, tree: &mut TreeSum) -> Result<()> {
+        let done = AtomicU64::new(draws.len() as u64);
+        let mut start = range.start;
+        while start < range.end {
+            let end = range.end.min(start.saturating_add(CHUNK));
+            let outcomes: Vec<Result<Outcome>> = (start..end)
+                .into_par_iter()
+                .map(|d| {
+                    let values = self.with_overrides(draw_values(self.scenario, self.seed, d));
+                    let out = self
+                        .evaluate(d, &values, self.children, None)
+                        .map_err(|e| with_draw(e, d));
+                    if let Some(report) = self.progress {
+                        report(done.fetch_add(1, Ordering::Relaxed) + 1, planned);
+                    }
+                    out
+                })
+                .collect();
+            // Added in draw order, whatever the thread that ran each draw.
+            for outcome in outcomes {
+                let mut outcome = outcome?;
+                // Per-draw budgets are not reported; the expected streams carry the budget view.
+                for c in &mut outcome.figures.comparisons {
+                    c.program.budget = Vec::new();
+                }
+                draws.push(outcome.figures);
+                tree.push(outcome.streams, outcome.lifetime_cost);
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// The result of `draws` whose streams sum to `blocks`: the expected
+    /// streams are the total over the tree, divided by the number of draws.
+    fn finish(&self, draws: Vec<Figures>, blocks: Vec<Block>, stop: Stop) -> Result<RunResult> {
+        let Some(total) = crate::shard::total(blocks, draws.len() as u64) else {
+            return Err(Error::Scenario(ScenarioError::new(
+                "draws",
+                "do not add up to every draw of the run; expected a block for each",
+            )));
+        };
         let w = 1.0 / draws.len() as f64;
-        for s in &mut total.streams {
+        let mut streams = total.streams;
+        for s in &mut streams {
             let sum = s.clone();
             *s = sum.zeroed();
             s.add_scaled(&sum, w);
         }
-        total.replicates.clear();
         let children = (self.engine == Engine::Microsim).then_some(self.children);
-        Ok(self.result(draws, total, children, stop))
+        Ok(self.result(draws, streams, Vec::new(), &total.lifetime_cost, children, stop))
     }
 
     /// Assembles the result: per-draw figures, and the figures of the expected streams.
-    fn result(&self, mut draws: Vec<Figures>, outcome: Outcome, children: Option<u64>, stop: Stop) -> RunResult {
+    fn result(
+        &self,
+        mut draws: Vec<Figures>,
+        streams: Vec<ArmStreams>,
+        replicates: Vec<(u64, Figures)>,
+        lifetime_cost: &[Histogram],
+        children: Option<u64>,
+        stop: Stop,
+    ) -> RunResult {
         let frame = self.frame();
-        let expected = figures(self.scenario, &frame, &outcome.streams);
+        let expected = figures(self.scenario, &frame, &streams);
         // Per-draw budgets are not reported; the expected streams carry the budget view.
         for d in &mut draws {
             for c in &mut d.comparisons {
@@ -422,7 +584,7 @@ impl<'a> Simulation<'a> {
             }
         }
         let distribution: Option<Vec<DistributionSummary>> =
-            children.map(|_| outcome.lifetime_cost.iter().map(|h| h.summary()).collect());
+            children.map(|_| lifetime_cost.iter().map(|h| h.summary()).collect());
         RunResult::new(
             self.scenario,
             crate::result::RunParts {
@@ -431,14 +593,32 @@ impl<'a> Simulation<'a> {
                 seed: self.seed,
                 draws,
                 expected,
-                streams: outcome.streams,
-                replicates: outcome.replicates,
+                streams,
+                replicates,
                 children,
                 distribution,
                 stop,
                 precision: self.precision,
             },
         )
+    }
+
+    /// Puts the base case's break-even figures on the expected comparisons.
+    fn with_break_even(mut result: RunResult, break_even: Vec<BreakEven>) -> RunResult {
+        let curves = result.mean_npv_by_effect_scale();
+        for (k, (c, mut b)) in result.expected.comparisons.iter_mut().zip(break_even).enumerate() {
+            // With draws, the effect that zeroes the expected NPV, read off the mean curve.
+            // The curve stops at the full effect: beyond it, the base case's search stands.
+            if let Some(curve) = curves.get(k).filter(|c| !c.is_empty()) {
+                b.effect_scale = break_even::crossing(curve).or(b.effect_scale.filter(|&s| s > 1.0));
+            }
+            b.children = match b.excess_cost {
+                Some(excess) if excess > 0.0 => Some(c.program.cost / excess),
+                _ => None,
+            };
+            c.break_even = b;
+        }
+        result
     }
 
     /// Compiles and runs one draw with the configured engine.
