@@ -46,8 +46,15 @@ pub(crate) struct Plan {
     /// sums: first the rows that keep a child where it is (one per state),
     /// then the status-quo tables' rows, per age index and state.
     rows: Vec<f64>,
-    /// Per arm: neither an intervention nor history rules touch its rows.
-    plain: Vec<bool>,
+    /// Per arm and state (`a·S + s`): effects of the arm's intervention or
+    /// history rules may change the row out of the state.
+    shaped: Vec<bool>,
+    /// Per arm and state: the arm's intervention enrols from the state.
+    enrols: Vec<bool>,
+    /// Per arm: once its child has been offered the intervention, the arm's
+    /// rows depend only on state, age band and participation (effects at
+    /// full strength for good, no history rules).
+    settled: Vec<bool>,
 }
 
 impl Plan {
@@ -95,10 +102,32 @@ impl Plan {
             acc += f;
             sums.push(acc);
         }
-        let plain = model
+        let mut shaped = vec![false; model.arms.len() * n];
+        let mut enrols = vec![false; model.arms.len() * n];
+        for (a, arm) in model.arms.iter().enumerate() {
+            for h in &model.history {
+                shaped[a * n + h.effect.from] = true;
+            }
+            if let Some(iv) = &arm.intervention {
+                for e in &iv.effects {
+                    shaped[a * n + e.from] = true;
+                }
+                for (s, &on) in iv.enrol_states.iter().enumerate() {
+                    enrols[a * n + s] = on;
+                }
+            }
+        }
+        let settled = model
             .arms
             .iter()
-            .map(|a| a.intervention.is_none() && model.history.is_empty())
+            .map(|arm| {
+                model.history.is_empty()
+                    && arm.intervention.as_ref().is_none_or(|iv| {
+                        iv.effects
+                            .iter()
+                            .all(|e| e.duration == f64::INFINITY && e.drop_off == 0.0)
+                    })
+            })
             .collect();
         Plan {
             n_states: n,
@@ -106,7 +135,9 @@ impl Plan {
             band_end,
             band_start,
             rows,
-            plain,
+            shaped,
+            enrols,
+            settled,
         }
     }
 
@@ -117,7 +148,16 @@ impl Plan {
 
     /// The status-quo row out of `s` at age index `at` (the same for a whole band).
     fn table(&self, at: usize, s: usize) -> Row {
-        Row::Plan((1 + self.band_start[at]) * self.n_states + s)
+        Row::Plan(self.table_index(at, s))
+    }
+
+    fn table_index(&self, at: usize, s: usize) -> usize {
+        (1 + self.band_start[at]) * self.n_states + s
+    }
+
+    /// Rows in the plan.
+    fn n_rows(&self) -> usize {
+        self.rows.len() / (2 * self.n_states)
     }
 }
 
@@ -135,13 +175,11 @@ enum Row {
 type Key = (usize, usize, usize, u64, u64);
 
 /// What the coupling does from one joint position: the interval
-/// `[low, low + c)` of random numbers on which every arm stays, and
-/// `1 / ln c` for the geometric wait.
+/// `[low, low + c)` of random numbers on which every arm stays.
 #[derive(Clone, Copy, Debug)]
 struct Joint {
     low: f64,
     c: f64,
-    inv_ln_c: f64,
 }
 
 /// The event kernel with its scratch space, for one batch.
@@ -159,6 +197,8 @@ pub(super) struct Walker<'a> {
     store: Vec<f64>,
     /// Joint positions met so far, by their rows (see [`Walker::joint_key`]).
     joints: FxHashMap<u128, Joint>,
+    /// Rows of settled arms met so far, by arm, participation and table row.
+    settled: Vec<Option<Row>>,
 }
 
 impl<'a> Walker<'a> {
@@ -185,6 +225,7 @@ impl<'a> Walker<'a> {
             last: vec![None; arms],
             store: vec![0.0; 2 * model.n_states() * arms],
             joints: FxHashMap::default(),
+            settled: vec![None; 2 * arms * shared.plan.n_rows()],
         }
     }
 
@@ -246,8 +287,22 @@ impl<'a> Walker<'a> {
                 let s = path.state;
                 self.rows[a] = if path.done || model.absorbing[s] {
                     plan.stay(s)
-                } else if plan.plain[a] {
+                } else if !plan.shaped[a * plan.n_states + s] && (path.offered || !plan.enrols[a * plan.n_states + s]) {
+                    // Nothing but the tables acts on this arm here, and no enrolment is due.
                     plan.table(at, s)
+                } else if plan.settled[a] && path.offered {
+                    let i = (2 * a + usize::from(path.enrolled_at.is_some())) * plan.n_rows() + plan.table_index(at, s);
+                    match self.settled[i] {
+                        Some(row) => row,
+                        None => {
+                            let row = self.row(a, t, at)?;
+                            // Rows computed afresh each time (never kept) are not remembered either.
+                            if !matches!(row, Row::Changed(slot) if slot < self.paths.len()) {
+                                self.settled[i] = Some(row);
+                            }
+                            row
+                        }
+                    }
                 } else {
                     offer(
                         model,
@@ -262,16 +317,8 @@ impl<'a> Walker<'a> {
                     self.row(a, t, at)?
                 };
             }
-            let Joint { low, c, inv_ln_c } = self.joint(arms.clone());
-            let wait = if c >= 1.0 {
-                stretch
-            } else if c <= 0.0 {
-                0
-            } else {
-                // `1 − u` is in (0, 1]: P(wait ≥ k) = P(ln(1 − u) ≤ k·ln c) = c^k.
-                let k = (1.0 - rng::uniform(stream)).ln() * inv_ln_c;
-                if k >= stretch as f64 { stretch } else { k as usize }
-            };
+            let Joint { low, c } = self.joint(arms.clone());
+            let wait = wait(c, stretch, stream);
             self.stay(arms.clone(), t, wait, batch);
             if wait == stretch {
                 t += stretch;
@@ -289,6 +336,9 @@ impl<'a> Walker<'a> {
                     path.state
                 } else if a == first {
                     invert(u, self.cumulative(reference), s0)
+                } else if self.rows[a] == reference {
+                    // The same row as the first arm's: the same move.
+                    self.next[first]
                 } else {
                     coupled(u, self.probs(reference), self.probs(self.rows[a]), path.state)
                 };
@@ -481,18 +531,46 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// The joint position of `arms`, looked up or worked out.
+    /// The joint position of `arms`: worked out at once when every arm
+    /// is in the first arm's state, else looked up or worked out and kept.
     fn joint(&mut self, arms: Range<usize>) -> Joint {
+        let first = arms.start;
+        let s0 = self.paths[first].state;
+        let n = self.shared.plan.n_states;
+        let stays = |row: Row| match row {
+            Row::Plan(i) => self.shared.plan.rows[2 * n * i + s0],
+            Row::Changed(i) => self.store[2 * n * i + s0],
+        };
+        let mut c = stays(self.rows[first]);
+        let mut same = true;
+        for a in arms.clone().skip(1) {
+            let path = &self.paths[a];
+            if path.done {
+                continue;
+            }
+            if path.state != s0 {
+                same = false;
+                break;
+            }
+            c = c.min(stays(self.rows[a]));
+        }
+        if same {
+            // Every arm stays where its row and the first arm's both stay.
+            let low = if s0 == 0 {
+                0.0
+            } else {
+                self.cumulative(self.rows[first])[s0 - 1]
+            };
+            return Joint { low, c };
+        }
         let key = self.joint_key(arms.clone());
         if let Some(j) = key.and_then(|k| self.joints.get(&k)) {
             return *j;
         }
         let (low, high) = self.all_stay(arms);
-        let c = (high - low).max(0.0);
         let joint = Joint {
             low,
-            c,
-            inv_ln_c: 1.0 / c.ln(),
+            c: (high - low).max(0.0),
         };
         if let Some(k) = key {
             self.joints.insert(k, joint);
@@ -581,6 +659,32 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+    }
+}
+
+/// The number of cycles, at most `stretch`, before the first in which not
+/// every arm stays, each arm staying in a cycle with probability `c`:
+/// `P(wait ≥ k) = c^k`, drawn with one number by inversion.
+fn wait(c: f64, stretch: usize, stream: &mut Stream) -> usize {
+    if c >= 1.0 {
+        return stretch;
+    }
+    if c <= 0.0 {
+        return 0;
+    }
+    let u = rng::uniform(stream);
+    if c <= 0.9 {
+        // A short walk down the powers of c: about 1 / (1 − c) steps.
+        let (mut k, mut power) = (0, c);
+        while u < power && k < stretch {
+            k += 1;
+            power *= c;
+        }
+        k
+    } else {
+        // `1 − u` is in (0, 1]: P(wait ≥ k) = P(ln(1 − u) ≤ k·ln c) = c^k.
+        let k = (1.0 - u).ln() / c.ln();
+        if k >= stretch as f64 { stretch } else { k as usize }
     }
 }
 

@@ -307,10 +307,18 @@ pub fn run_with(
         let last = (first + ROUND).min(n_batches);
         let batches: Vec<Result<Batch, EngineError>> = (first..last)
             .into_par_iter()
-            .map(|b| {
-                let children = b * BATCH..((b + 1) * BATCH).min(options.children);
-                simulate_batch(&shared, &groups, children, options, kernel)
-            })
+            // Kernels keep what they work out (pure functions of the draw) from batch to batch.
+            .map_init(
+                || (steps::Stepper::new(&shared), events::Walker::new(&shared)),
+                |(stepper, walker), b| {
+                    let children = b * BATCH..((b + 1) * BATCH).min(options.children);
+                    let kernel = match kernel {
+                        Kernel::Steps => Moves::Steps(stepper),
+                        Kernel::Events => Moves::Events(walker),
+                    };
+                    simulate_batch(&shared, &groups, children, options, kernel)
+                },
+            )
             .collect();
         for (b, batch) in (first..last).zip(batches) {
             replicates[(b % n_replicates) as usize].merge(&batch?);
@@ -364,12 +372,18 @@ struct Shared<'a> {
     plan: events::Plan,
 }
 
+/// The kernel a batch is simulated with.
+enum Moves<'k, 'a> {
+    Steps(&'k mut steps::Stepper<'a>),
+    Events(&'k mut events::Walker<'a>),
+}
+
 fn simulate_batch(
     shared: &Shared,
     groups: &[u64],
     children: std::ops::Range<u64>,
     options: MicrosimOptions,
-    kernel: Kernel,
+    mut kernel: Moves,
 ) -> Result<Batch, EngineError> {
     let model = shared.model;
     let n_arms = model.arms.len();
@@ -379,8 +393,6 @@ fn simulate_batch(
         model.n_cycles(),
         children.end - children.start,
     );
-    let mut stepper = steps::Stepper::new(shared);
-    let mut walker = events::Walker::new(shared);
     let mut streams: Vec<Stream> = Vec::with_capacity(n_arms);
     for child in children {
         let g = groups.partition_point(|&b| b <= child).saturating_sub(1);
@@ -391,9 +403,9 @@ fn simulate_batch(
         } else {
             streams.extend((0..n_arms as u64).map(|a| rng::child_stream(options.seed, options.draw, child, Some(a))));
         }
-        match kernel {
-            Kernel::Steps => stepper.simulate(group, &mut streams, &mut batch)?,
-            Kernel::Events => walker.simulate(group, &mut streams, &mut batch)?,
+        match &mut kernel {
+            Moves::Steps(stepper) => stepper.simulate(group, &mut streams, &mut batch)?,
+            Moves::Events(walker) => walker.simulate(group, &mut streams, &mut batch)?,
         }
     }
     Ok(batch)
@@ -418,6 +430,7 @@ struct ArmPath {
 /// Books the move of arm `a`'s child to `next` in cycle `t` of its `n`:
 /// entry, the cycle's cost, the intervention's paid year, and — when `next`
 /// absorbs for good — the rest of the horizon at once.
+#[inline]
 fn book_move(
     model: &Model,
     val: &Valuation,
@@ -438,7 +451,11 @@ fn book_move(
         CycleCounting::End => y,
         CycleCounting::LifeTable => 0.5 * (x + y),
     };
-    path.care += counted(val.annual[s], val.annual[next]) * f;
+    path.care += if next == s {
+        val.annual[s]
+    } else {
+        counted(val.annual[s], val.annual[next])
+    } * f;
     if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
         && t - k < iv.cost_years as usize
     {
@@ -461,6 +478,7 @@ fn book_move(
 /// Enrols arm `a`'s child at the start of cycle `t` if it is offered the
 /// intervention then (in an enrolling state, at an enrolling age, not
 /// offered before) and takes it up (`take < uptake`).
+#[inline]
 fn offer(
     model: &Model,
     val: &Valuation,
