@@ -166,10 +166,18 @@
 //!   (xoshiro256++, seeded through SplitMix64; see [`engine::rng`]). The
 //!   arm is not part of the key: every arm sees the same numbers.
 //! - A child's first number picks its start state, the second decides its
-//!   participation, the one at position `2 + t` moves it in cycle `t`. The
-//!   status quo inverts its cumulative row in state order; every other arm
-//!   takes the maximal coupling of its row with the status quo's, so the
-//!   arms part only where the intervention makes them part.
+//!   participation, and the rest move it. The status quo inverts its
+//!   cumulative row in state order; every other arm takes the maximal
+//!   coupling of its row with the status quo's, so the arms part only where
+//!   the intervention makes them part, and meet again as soon as they can.
+//! - The microsimulation moves children from one move to the next: within
+//!   a stretch of cycles where no arm's row can change while the child
+//!   stays (one age band, one phase of every effect, no enrolment due), the
+//!   number of cycles before the next move is geometric and is drawn with
+//!   one number, and the move with another. So the work grows with the
+//!   number of moves, not of cycles. A step kernel that takes one number per
+//!   cycle gives the same joint law of the arms' paths and is kept as the
+//!   reference it is tested against ([`engine::microsim::Kernel`]).
 //! - Children run in batches of a fixed size; batches and draws run in
 //!   parallel with rayon but are merged in index order, and occupancy is
 //!   counted in integers. The same seed gives bit-identical results on any
