@@ -4,12 +4,14 @@
 //! `cargo bench` runs them; CI only builds them (`cargo bench --no-run`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use lifecost::economics::{self, Frame};
 use lifecost::engine::{cohort, rng};
 use lifecost::model::Model;
 use lifecost::{Engine, Scenario, Simulation};
 use rand::{Rng, SeedableRng};
 
 const PEER_MODEL: &str = include_str!("../tests/scenarios/peer_model.toml");
+const PEER_MODEL_PSA: &str = include_str!("scenarios/peer_model_psa.toml");
 
 fn compile(c: &mut Criterion) {
     let default = Scenario::default_scenario().expect("the default scenario is valid");
@@ -35,6 +37,47 @@ fn cohort_draw(c: &mut Criterion) {
                 let model = Model::compile(&scenario, &values).expect("compiles");
                 cohort::run(&model, 1.0).expect("runs")
             })
+        });
+    }
+    group.finish();
+}
+
+/// The pieces of one cohort PSA draw, each on its own: sampling the
+/// parameters, compiling the model, running the engine, the economics.
+fn draw_parts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("a PSA draw, by part");
+    for (name, text) in [
+        ("peer model", PEER_MODEL_PSA),
+        ("default scenario", lifecost::scenario::DEFAULT_SCENARIO_TOML),
+    ] {
+        let scenario = Scenario::from_toml_str(text).expect("valid");
+        let mut draw = 0u64;
+        group.bench_function(format!("{name}: sample the parameters"), |b| {
+            b.iter(|| {
+                draw += 1;
+                lifecost::draw_values(&scenario, 1, draw)
+            })
+        });
+        let values = lifecost::draw_values(&scenario, 1, 1);
+        group.bench_function(format!("{name}: compile"), |b| {
+            b.iter(|| Model::compile(&scenario, &values).expect("compiles"))
+        });
+        group.bench_function(format!("{name}: compile lean"), |b| {
+            b.iter(|| Model::compile_lean(&scenario, &values).expect("compiles"))
+        });
+        let model = Model::compile_lean(&scenario, &values).expect("compiles");
+        group.bench_function(format!("{name}: cohort engine"), |b| {
+            b.iter(|| cohort::run(&model, 1.0).expect("runs"))
+        });
+        let streams = cohort::run(&model, 1.0).expect("runs");
+        let frame = Frame::new(&scenario, scenario.perspective());
+        let start_years: Vec<i32> = scenario
+            .interventions()
+            .iter()
+            .map(|iv| iv.program.start_year)
+            .collect();
+        group.bench_function(format!("{name}: economics"), |b| {
+            b.iter(|| economics::draw_figures(&frame, &streams, &start_years, false))
         });
     }
     group.finish();
@@ -98,5 +141,5 @@ fn streams(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, compile, cohort_draw, psa, microsim, streams);
+criterion_group!(benches, compile, cohort_draw, draw_parts, psa, microsim, streams);
 criterion_main!(benches);

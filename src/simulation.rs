@@ -624,13 +624,17 @@ impl<'a> Simulation<'a> {
     /// Compiles and runs one draw with the configured engine.
     fn evaluate(&self, draw: u64, values: &[f64], children: u64, progress: Option<Progress<'_>>) -> Result<Outcome> {
         let scenario = self.scenario;
-        let model = Model::compile(scenario, values)?;
+        // The cohort engine reads the tables once per age segment; the microsimulation, per age.
+        let model = match self.engine {
+            Engine::Cohort => Model::compile_lean(scenario, values)?,
+            Engine::Microsim => Model::compile(scenario, values)?,
+        };
         let frame = self.frame();
         let mut outcome = match self.engine {
             Engine::Cohort => {
                 let streams = cohort::run(&model, 1.0).map_err(|e| engine_error(scenario, e))?;
                 Outcome {
-                    figures: figures(scenario, &frame, &streams),
+                    figures: draw_figures(scenario, &frame, &streams),
                     streams,
                     replicates: Vec::new(),
                     lifetime_cost: Vec::new(),
@@ -652,7 +656,7 @@ impl<'a> Simulation<'a> {
                     .map(|(n, streams)| (*n, figures(scenario, &frame, streams)))
                     .collect();
                 Outcome {
-                    figures: figures(scenario, &frame, &out.streams),
+                    figures: draw_figures(scenario, &frame, &out.streams),
                     streams: out.streams,
                     replicates,
                     lifetime_cost: out.lifetime_cost,
@@ -701,7 +705,7 @@ impl<'a> Simulation<'a> {
         if !scenario.history().is_empty() {
             return Ok(vec![BreakEven::default(); scenario.interventions().len()]);
         }
-        let model = Model::compile(scenario, base)?;
+        let model = Model::compile_lean(scenario, base)?;
         let frame = self.frame();
         let status_quo = cohort::run_arm(&model, &model.arms[0], 1.0).map_err(|e| engine_error(scenario, e))?;
         let mut out = Vec::with_capacity(scenario.interventions().len());
@@ -811,13 +815,22 @@ impl<'a> Simulation<'a> {
 
 /// Economic figures of one set of arm streams.
 fn figures(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams]) -> Figures {
-    let arms = streams.iter().map(|s| economics::arm_figures(frame, s)).collect();
-    let comparisons = scenario
+    figures_with(scenario, frame, streams, true)
+}
+
+/// The figures of one draw, without the per-year program budget, which is
+/// reported only for the expected streams.
+fn draw_figures(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams]) -> Figures {
+    figures_with(scenario, frame, streams, false)
+}
+
+fn figures_with(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams], budget: bool) -> Figures {
+    let start_years: Vec<i32> = scenario
         .interventions()
         .iter()
-        .enumerate()
-        .map(|(k, iv)| economics::compare(frame, &streams[0], &streams[k + 1], iv.program.start_year))
+        .map(|iv| iv.program.start_year)
         .collect();
+    let (arms, comparisons) = economics::draw_figures(frame, streams, &start_years, budget);
     Figures { arms, comparisons }
 }
 

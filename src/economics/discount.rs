@@ -45,7 +45,23 @@ impl DiscountRate {
 
     /// Factors `D(t + offset)` for cycles `t = 0..n`.
     pub fn factors(&self, n: usize, offset: f64) -> Vec<f64> {
-        (0..n).map(|t| self.factor(t as f64 + offset)).collect()
+        // As `factor`, with each segment's log factor taken once.
+        let logs: Vec<f64> = self.steps.iter().map(|&(_, rate)| (1.0 + rate).ln()).collect();
+        (0..n)
+            .map(|t| {
+                let x = t as f64 + offset;
+                let mut log_d = 0.0;
+                for (k, &(from, _)) in self.steps.iter().enumerate() {
+                    if x <= from {
+                        break;
+                    }
+                    let until = self.steps.get(k + 1).map_or(f64::INFINITY, |s| s.0);
+                    let years = x.min(until) - from;
+                    log_d -= years * logs[k];
+                }
+                log_d.exp()
+            })
+            .collect()
     }
 }
 
@@ -59,6 +75,14 @@ mod tests {
         let d = DiscountRate::constant(0.035);
         assert_relative_eq!(d.factor(10.0), 1.035f64.powi(-10), max_relative = 1e-14);
         assert_eq!(d.factor(0.0), 1.0);
+    }
+
+    #[test]
+    fn factors_are_the_factor_of_each_cycle() {
+        let d = DiscountRate::schedule(vec![(0.0, 0.035), (30.0, 0.03), (75.0, 0.025)]);
+        for (t, f) in d.factors(90, 0.5).into_iter().enumerate() {
+            assert_eq!(f.to_bits(), d.factor(t as f64 + 0.5).to_bits());
+        }
     }
 
     #[test]

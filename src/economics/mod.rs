@@ -125,21 +125,30 @@ impl Frame {
             offset: d.timing.offset(),
         }
     }
-
-    fn in_perspective(&self, by_payer: &DMatrix<f64>) -> Vec<f64> {
-        (0..by_payer.ncols())
-            .map(|t| {
-                (0..by_payer.nrows())
-                    .filter(|&p| self.included[p])
-                    .map(|p| by_payer[(p, t)])
-                    .sum()
-            })
-            .collect()
-    }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// Discount factors of a frame over a horizon, computed once for every
+/// figure of a draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Factors {
+    /// `D(t + offset)` of costs for `t = 0..`, long enough for the program view.
+    pub cost: Vec<f64>,
+    /// `D(t + offset)` of outcomes for every cycle.
+    pub outcome: Vec<f64>,
+}
+
+impl Frame {
+    /// Discount factors for `n_cycles` cycles, the cost factors extended to
+    /// `n_years` (at least `n_cycles`) for the calendar years of a program.
+    pub fn factors(&self, n_cycles: usize, n_years: usize) -> Factors {
+        let cost = self.cost_rate.factors(n_cycles.max(n_years), self.offset);
+        let outcome = if self.outcome_rate == self.cost_rate {
+            cost[..n_cycles].to_vec()
+        } else {
+            self.outcome_rate.factors(n_cycles, self.offset)
+        };
+        Factors { cost, outcome }
+    }
 }
 
 fn row_pv(m: &DMatrix<f64>, r: usize, factors: &[f64]) -> f64 {
@@ -160,13 +169,31 @@ pub fn intervention_stream(streams: &ArmStreams) -> DMatrix<f64> {
     m
 }
 
+/// [`intervention_stream`] of payer `p` in cycle `t`, without building the matrix.
+#[inline]
+fn paid_at(streams: &ArmStreams, p: usize, t: usize) -> f64 {
+    let x = streams.intervention[(p, t)];
+    match &streams.program {
+        Some(program) if t == 0 => x + program.fixed_costs[p] / program.children_per_year,
+        _ => x,
+    }
+}
+
 /// Per-arm figures.
 pub fn arm_figures(frame: &Frame, streams: &ArmStreams) -> ArmFigures {
     let n = streams.n_cycles();
-    let cf = frame.cost_rate.factors(n, frame.offset);
-    let of = frame.outcome_rate.factors(n, frame.offset);
-    let total = &streams.care + intervention_stream(streams);
-    let cost_by_payer: Vec<f64> = (0..total.nrows()).map(|p| row_pv(&total, p, &cf)).collect();
+    arm_figures_at(frame, &frame.factors(n, n), streams)
+}
+
+fn arm_figures_at(frame: &Frame, factors: &Factors, streams: &ArmStreams) -> ArmFigures {
+    let cf = &factors.cost;
+    let cost_by_payer: Vec<f64> = (0..streams.care.nrows())
+        .map(|p| {
+            (0..streams.n_cycles())
+                .map(|t| (streams.care[(p, t)] + paid_at(streams, p, t)) * cf[t])
+                .sum()
+        })
+        .collect();
     let cost = cost_by_payer
         .iter()
         .zip(&frame.included)
@@ -174,7 +201,7 @@ pub fn arm_figures(frame: &Frame, streams: &ArmStreams) -> ArmFigures {
         .map(|(c, _)| c)
         .sum();
     let outcomes = (0..streams.outcomes.nrows())
-        .map(|o| row_pv(&streams.outcomes, o, &of))
+        .map(|o| row_pv(&streams.outcomes, o, &factors.outcome))
         .collect();
     ArmFigures {
         cost,
@@ -186,14 +213,71 @@ pub fn arm_figures(frame: &Frame, streams: &ArmStreams) -> ArmFigures {
 /// An intervention arm against the status quo.
 pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, start_year: i32) -> ComparisonFigures {
     let n = streams.n_cycles();
-    let cf = frame.cost_rate.factors(n, frame.offset);
-    let of = frame.outcome_rate.factors(n, frame.offset);
-    let saved = difference(&status_quo.care, &streams.care);
-    let paid = intervention_stream(streams);
+    let factors = frame.factors(n, program_years(streams, n));
+    compare_at(frame, &factors, status_quo, streams, start_year, true)
+}
 
-    let by_payer: Vec<Flows> = (0..saved.nrows())
+/// Calendar years of the program view of `streams` over `n` cycles.
+fn program_years(streams: &ArmStreams, n: usize) -> usize {
+    let years = streams.program.as_ref().map_or(1, |p| p.years) as usize;
+    years + n.saturating_sub(1)
+}
+
+/// Every arm's figures and every intervention arm (arm `k + 1`, program
+/// starting in `start_years[k]`) against the status quo (arm 0), the
+/// discount factors computed once. With `budget`, each comparison also
+/// holds the program's undiscounted budget per calendar year and payer
+/// (its totals are there either way).
+pub fn draw_figures(
+    frame: &Frame,
+    streams: &[ArmStreams],
+    start_years: &[i32],
+    budget: bool,
+) -> (Vec<ArmFigures>, Vec<ComparisonFigures>) {
+    let n = streams.first().map_or(0, ArmStreams::n_cycles);
+    let n_years = streams.iter().map(|s| program_years(s, n)).max().unwrap_or(n);
+    let factors = frame.factors(n, n_years);
+    let arms = streams.iter().map(|s| arm_figures_at(frame, &factors, s)).collect();
+    let comparisons = start_years
+        .iter()
+        .enumerate()
+        .map(|(k, &year)| compare_at(frame, &factors, &streams[0], &streams[k + 1], year, budget))
+        .collect();
+    (arms, comparisons)
+}
+
+fn compare_at(
+    frame: &Frame,
+    factors: &Factors,
+    status_quo: &ArmStreams,
+    streams: &ArmStreams,
+    start_year: i32,
+    with_budget: bool,
+) -> ComparisonFigures {
+    let n = streams.n_cycles();
+    let n_payers = streams.care.nrows();
+    let cf = &factors.cost[..n];
+    // saved[t·n_payers + p] and paid[…]: the status quo's care costs less the arm's, and the intervention's own.
+    let saved: Vec<f64> = status_quo
+        .care
+        .iter()
+        .zip(streams.care.iter())
+        .map(|(&x, &y)| difference(x, y))
+        .collect();
+    let mut paid = streams.intervention.as_slice().to_vec();
+    if let Some(program) = &streams.program
+        && n > 0
+    {
+        for (p, x) in paid[..n_payers].iter_mut().enumerate() {
+            *x += program.fixed_costs[p] / program.children_per_year;
+        }
+    }
+    let at = |m: &[f64], p: usize, t: usize| m[t * n_payers + p];
+
+    let by_payer: Vec<Flows> = (0..n_payers)
         .map(|p| {
-            let (savings, cost) = (row_pv(&saved, p, &cf), row_pv(&paid, p, &cf));
+            let savings = (0..n).map(|t| at(&saved, p, t) * cf[t]).sum();
+            let cost = (0..n).map(|t| at(&paid, p, t) * cf[t]).sum();
             Flows {
                 cost,
                 savings,
@@ -215,21 +299,29 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
         (None, None)
     };
 
-    let net_yearly: Vec<f64> = frame
-        .in_perspective(&saved)
-        .iter()
-        .zip(frame.in_perspective(&paid))
-        .map(|(s, c)| s - c)
-        .collect();
-    let payer_payback = (0..saved.nrows())
+    let mut net = Vec::with_capacity(n);
+    net.extend((0..n).map(|t| {
+        let s: f64 = (0..n_payers).filter(included).map(|p| at(&saved, p, t)).sum();
+        let c: f64 = (0..n_payers).filter(included).map(|p| at(&paid, p, t)).sum();
+        s - c
+    }));
+    let payback = paybacks(&net, cf);
+    let payer_payback = (0..n_payers)
         .map(|p| {
-            let net: Vec<f64> = (0..n).map(|t| saved[(p, t)] - paid[(p, t)]).collect();
-            paybacks(&net, &cf)
+            net.clear();
+            net.extend((0..n).map(|t| at(&saved, p, t) - at(&paid, p, t)));
+            paybacks(&net, cf)
         })
         .collect();
 
-    let gained = difference(&streams.outcomes, &status_quo.outcomes);
-    let incremental_outcomes: Vec<f64> = (0..gained.nrows()).map(|o| row_pv(&gained, o, &of)).collect();
+    let of = &factors.outcome[..n];
+    let incremental_outcomes: Vec<f64> = (0..streams.outcomes.nrows())
+        .map(|o| {
+            (0..n)
+                .map(|t| difference(streams.outcomes[(o, t)], status_quo.outcomes[(o, t)]) * of[t])
+                .sum()
+        })
+        .collect();
     let icer = incremental_outcomes
         .iter()
         .map(|&d| if d != 0.0 { Some(-npv / d) } else { None })
@@ -241,12 +333,12 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
         npv,
         bcr,
         roi,
-        payback: paybacks(&net_yearly, &cf),
+        payback,
         by_payer,
         payer_payback,
         incremental_outcomes,
         icer,
-        program: program(frame, streams, &saved, start_year),
+        program: program(frame, factors, streams, &saved, start_year, with_budget),
         public_net,
         break_even: BreakEven::default(),
         npv_by_effect_scale: Vec::new(),
@@ -258,15 +350,14 @@ pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, sta
 /// operands) set to exactly 0: a cohort split into participants and the rest
 /// and summed again differs from the whole in its last bits, and that noise
 /// must not read as savings, an ICER or a payback year.
-fn difference(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
-    a.zip_map(b, |x, y| {
-        let d = x - y;
-        if d.abs() <= 1e-12 * x.abs().max(y.abs()) {
-            0.0
-        } else {
-            d
-        }
-    })
+#[inline]
+fn difference(x: f64, y: f64) -> f64 {
+    let d = x - y;
+    if d.abs() <= 1e-12 * x.abs().max(y.abs()) {
+        0.0
+    } else {
+        d
+    }
 }
 
 /// Payback years of a net flow: discounted and undiscounted.
@@ -277,10 +368,9 @@ pub struct Payback {
 }
 
 fn paybacks(net_yearly: &[f64], factors: &[f64]) -> Payback {
-    let discounted: Vec<f64> = net_yearly.iter().zip(factors).map(|(x, d)| x * d).collect();
     Payback {
-        discounted: payback(&discounted),
-        undiscounted: payback(net_yearly),
+        discounted: payback_of(net_yearly.iter().zip(factors).map(|(x, d)| x * d)),
+        undiscounted: payback_of(net_yearly.iter().copied()),
     }
 }
 
@@ -290,9 +380,13 @@ fn paybacks(net_yearly: &[f64], factors: &[f64]) -> Payback {
 /// linearly within the year it crosses zero. A flow that is never negative
 /// pays back at 0; one that never recovers has no payback (`None`).
 pub fn payback(net: &[f64]) -> Option<f64> {
+    payback_of(net.iter().copied())
+}
+
+fn payback_of(net: impl Iterator<Item = f64>) -> Option<f64> {
     let mut cumulative = 0.0;
     let mut was_negative = false;
-    for (t, &x) in net.iter().enumerate() {
+    for (t, x) in net.enumerate() {
         let before = cumulative;
         cumulative += x;
         if cumulative < 0.0 {
@@ -304,41 +398,48 @@ pub fn payback(net: &[f64]) -> Option<f64> {
     if was_negative { None } else { Some(0.0) }
 }
 
-fn program(frame: &Frame, streams: &ArmStreams, saved: &DMatrix<f64>, start_year: i32) -> ProgramFigures {
+fn program(
+    frame: &Frame,
+    factors: &Factors,
+    streams: &ArmStreams,
+    saved: &[f64],
+    start_year: i32,
+    with_budget: bool,
+) -> ProgramFigures {
     let participant = &streams.intervention;
     let (program_years, cpy, fixed) = match &streams.program {
         Some(p) => (p.years, p.children_per_year, p.fixed_costs.as_slice()),
         None => (1, 1.0, &[][..]),
     };
     let years = program_years as usize;
-    let n_payers = saved.nrows();
-    let n_years = years + saved.ncols().saturating_sub(1);
-    let mut budget = vec![vec![Flows::default(); n_payers]; n_years];
+    let (n_payers, n) = (participant.nrows(), participant.ncols());
+    let n_years = years + n.saturating_sub(1);
+    // budget[y·n_payers + p]: calendar year y, payer p.
+    let mut budget = vec![Flows::default(); n_years * n_payers];
     for y in 0..years {
         for p in 0..n_payers {
-            budget[y][p].cost += fixed.get(p).copied().unwrap_or(0.0);
-            for t in 0..saved.ncols() {
-                budget[y + t][p].cost += cpy * participant[(p, t)];
-                budget[y + t][p].savings += cpy * saved[(p, t)];
+            budget[y * n_payers + p].cost += fixed.get(p).copied().unwrap_or(0.0);
+            for t in 0..n {
+                let flows = &mut budget[(y + t) * n_payers + p];
+                flows.cost += cpy * participant[(p, t)];
+                flows.savings += cpy * saved[t * n_payers + p];
             }
         }
     }
-    for flows in budget.iter_mut().flatten() {
+    for flows in &mut budget {
         flows.net = flows.savings - flows.cost;
     }
-    let factors = frame.cost_rate.factors(n_years, frame.offset);
+    let factors = &factors.cost[..n_years];
     let total = |f: fn(&Flows) -> f64| -> f64 {
-        let yearly: Vec<f64> = budget
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .zip(&frame.included)
-                    .filter(|(_, i)| **i)
-                    .map(|(x, _)| f(x))
-                    .sum()
-            })
-            .collect();
-        dot(&yearly, &factors)
+        let yearly = (0..n_years).map(|y| -> f64 {
+            budget[y * n_payers..(y + 1) * n_payers]
+                .iter()
+                .zip(&frame.included)
+                .filter(|(_, i)| **i)
+                .map(|(x, _)| f(x))
+                .sum()
+        });
+        yearly.zip(factors).map(|(x, y)| x * y).sum()
     };
     let (cost, savings) = (total(|f| f.cost), total(|f| f.savings));
     ProgramFigures {
@@ -349,7 +450,13 @@ fn program(frame: &Frame, streams: &ArmStreams, saved: &DMatrix<f64>, start_year
         cost,
         savings,
         npv: savings - cost,
-        budget,
+        budget: if with_budget {
+            (0..n_years)
+                .map(|y| budget[y * n_payers..(y + 1) * n_payers].to_vec())
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -4,12 +4,23 @@
 //! effect's strength depends on the time since enrolment. Children offered
 //! the intervention who decline, and children not (yet) eligible, follow the
 //! status-quo tables.
+//!
+//! The tables are read once per age segment ([`crate::model::Segments`]),
+//! as sparse rows; states nobody is in are skipped. A sub-cohort's rows
+//! out of states with effects are computed when their ratios change (every
+//! year while an effect fades, once per segment while it is at full
+//! strength), and not at all where no effect can act: where the row has
+//! no move an effect changes, or where nobody is in the state and every
+//! effect on it is a hazard ratio (which never makes a row invalid); an
+//! effect with nothing to change would change the row only by rounding.
+//! Costs and outcomes are priced once per cycle from the occupancy and
+//! entries of the whole arm. Buffers are kept per thread.
 
-use nalgebra::DVector;
+use std::cell::RefCell;
 
 use super::{ArmStreams, EngineError};
-use crate::model::{Arm, GroupModel, Model, apply_effects};
-use crate::scenario::CycleCounting;
+use crate::model::{Arm, EffectModel, GroupModel, Model, SegmentView, Segments, apply_effect};
+use crate::scenario::{CycleCounting, EffectKind};
 
 /// Runs every arm of `model`; `scale` scales every effect (1 = as written).
 ///
@@ -17,156 +28,495 @@ use crate::scenario::CycleCounting;
 ///
 /// [`EngineError`] when an effect pushes a row of probabilities above 1.
 pub fn run(model: &Model, scale: f64) -> Result<Vec<ArmStreams>, EngineError> {
-    model.arms.iter().map(|arm| run_arm(model, arm, scale)).collect()
+    with_scratch(|scratch| {
+        scratch.prices.set(model);
+        model
+            .arms
+            .iter()
+            .map(|arm| run_in(model, arm, scale, scratch))
+            .collect()
+    })
 }
 
 /// Expected per-child streams of one arm, the groups weighted by size.
 pub fn run_arm(model: &Model, arm: &Arm, scale: f64) -> Result<ArmStreams, EngineError> {
+    with_scratch(|scratch| {
+        scratch.prices.set(model);
+        run_in(model, arm, scale, scratch)
+    })
+}
+
+fn run_in(model: &Model, arm: &Arm, scale: f64, scratch: &mut Scratch) -> Result<ArmStreams, EngineError> {
     let mut out = ArmStreams::zeros(arm, model);
+    scratch.plan.set(model, arm, scale);
     for group in &model.groups {
-        run_group(model, arm, group, scale, &mut out)?;
+        run_group(model, arm, group, &mut scratch.plan, &mut scratch.vectors, &mut out)?;
     }
+    scratch.prices.apply(&mut out);
     Ok(out)
 }
 
-struct SubCohort {
-    /// Cycle of enrolment.
-    enrolled_at: usize,
-    x: DVector<f64>,
+/// Buffers of a run, kept per thread so that a draw allocates only its results.
+#[derive(Default)]
+struct Scratch {
+    prices: Prices,
+    plan: Plan,
+    vectors: Vectors,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// The non-zero entries of the cost and outcome matrices, by state.
+#[derive(Default)]
+struct Prices {
+    annual: Sparse,
+    entry: Sparse,
+    outcome: Sparse,
+}
+
+/// `(column, value)` pairs of the non-zero entries of a matrix, row by row:
+/// row `s` is `entries[start[s]..start[s + 1]]`.
+#[derive(Default)]
+struct Sparse {
+    start: Vec<usize>,
+    entries: Vec<(usize, f64)>,
+}
+
+impl Sparse {
+    fn set(&mut self, m: &nalgebra::DMatrix<f64>) {
+        self.start.clear();
+        self.entries.clear();
+        for s in 0..m.nrows() {
+            self.start.push(self.entries.len());
+            self.entries
+                .extend((0..m.ncols()).map(|c| (c, m[(s, c)])).filter(|&(_, v)| v != 0.0));
+        }
+        self.start.push(self.entries.len());
+    }
+
+    /// `out += selfᵀ · x`, skipping the states with `x = 0`.
+    #[inline]
+    fn add_product(&self, x: &[f64], out: &mut [f64]) {
+        for (&xs, w) in x.iter().zip(self.start.windows(2)) {
+            if xs != 0.0 {
+                for &(c, v) in &self.entries[w[0]..w[1]] {
+                    out[c] += v * xs;
+                }
+            }
+        }
+    }
+}
+
+impl Prices {
+    fn set(&mut self, model: &Model) {
+        self.annual.set(&model.state_costs);
+        self.entry.set(&model.entry_costs);
+        self.outcome.set(&model.outcome_weights);
+    }
+
+    /// Care costs and outcomes of every cycle from the arm's occupancy and entries.
+    fn apply(&self, out: &mut ArmStreams) {
+        let (n, n_payers, n_outcomes) = (out.occupancy.nrows(), out.care.nrows(), out.outcomes.nrows());
+        for t in 0..out.n_cycles() {
+            let x = &out.occupancy.as_slice()[t * n..(t + 1) * n];
+            let e = &out.entries.as_slice()[t * n..(t + 1) * n];
+            let care = &mut out.care.as_mut_slice()[t * n_payers..(t + 1) * n_payers];
+            self.annual.add_product(x, care);
+            self.entry.add_product(e, care);
+            let outcomes = &mut out.outcomes.as_mut_slice()[t * n_outcomes..(t + 1) * n_outcomes];
+            self.outcome.add_product(x, outcomes);
+        }
+    }
+}
+
+/// Sentinel for "none" in the tables below.
+const NONE: u32 = u32::MAX;
+
+/// How the effects of an arm's intervention change its rows.
+#[derive(Default)]
+struct Plan {
+    n_states: usize,
+    scale: f64,
+    /// States that effects start from, ascending.
+    rows: Vec<usize>,
+    /// For segment `k` and effect row `r`, slot `k·rows.len() + r`: the
+    /// effects that can change the row, `acting[acting_start[slot]..acting_start[slot + 1]]`.
+    acting_start: Vec<usize>,
+    acting: Vec<usize>,
+    /// Whether every effect acting in a slot is a hazard ratio.
+    hazard_only: Vec<bool>,
+    /// Effects with the same ratio, duration, half-life and drop-off share a class.
+    class: Vec<usize>,
+    reps: Vec<usize>,
+    wild: Vec<bool>,
+    /// Ratio of each class at each time since enrolment (NaN: not yet computed).
+    theta: Vec<f64>,
+    n_cycles: usize,
+    /// The modified rows of each slot, at the positions of the segment's
+    /// moves, and the ratios they were computed at (`key`).
+    cached_probs: Vec<f64>,
+    cached_stay: Vec<f64>,
+    cached_key: Vec<f64>,
+    cached: Vec<bool>,
+    max_acting: usize,
+    thetas: Vec<f64>,
+    dense_row: Vec<f64>,
+    /// Per effect row: the slot whose modified row the current sub-cohort uses, or NONE.
+    use_slot: Vec<u32>,
+}
+
+impl Plan {
+    fn set(&mut self, model: &Model, arm: &Arm, scale: f64) {
+        let n = model.n_states();
+        let segments = model.segments();
+        let effects: &[EffectModel] = arm.intervention.as_ref().map_or(&[], |iv| &iv.effects);
+        self.n_states = n;
+        self.scale = scale;
+        self.rows.clear();
+        self.rows.extend(effects.iter().map(|e| e.from));
+        self.rows.sort_unstable();
+        self.rows.dedup();
+
+        self.class.clear();
+        self.reps.clear();
+        for (i, e) in effects.iter().enumerate() {
+            let same = |f: &EffectModel| {
+                f.ratio.to_bits() == e.ratio.to_bits()
+                    && f.duration.to_bits() == e.duration.to_bits()
+                    && f.half_life.map(f64::to_bits) == e.half_life.map(f64::to_bits)
+                    && f.drop_off.to_bits() == e.drop_off.to_bits()
+            };
+            match self.reps.iter().position(|&r| same(&effects[r])) {
+                Some(c) => self.class.push(c),
+                None => {
+                    self.class.push(self.reps.len());
+                    self.reps.push(i);
+                }
+            }
+        }
+        // An effect whose ratio may not be finite is applied even where it has
+        // nothing to change, so that it spoils the row as it is written to.
+        self.wild.clear();
+        self.wild.extend(
+            effects
+                .iter()
+                .map(|e| !(e.ratio.is_finite() && e.ratio >= 0.0 && e.ratio.powf(scale.max(1.0)).is_finite())),
+        );
+
+        let n_slots = segments.len() * self.rows.len();
+        self.acting_start.clear();
+        self.acting.clear();
+        self.hazard_only.clear();
+        self.max_acting = 0;
+        for k in 0..segments.len() {
+            for &s in &self.rows {
+                self.acting_start.push(self.acting.len());
+                let row = segments.row(k, s);
+                let moves =
+                    |j: usize| j != s && row.to.iter().zip(row.probs).any(|(&c, &p)| c as usize == j && p != 0.0);
+                let before = self.acting.len();
+                for (i, e) in effects.iter().enumerate() {
+                    if e.from == s && (self.wild[i] || e.to.iter().any(|&j| moves(j))) {
+                        self.acting.push(i);
+                    }
+                }
+                self.max_acting = self.max_acting.max(self.acting.len() - before);
+                let hazard = self.acting[before..]
+                    .iter()
+                    .all(|&i| effects[i].kind == EffectKind::HazardRatio);
+                self.hazard_only.push(hazard);
+            }
+        }
+        self.acting_start.push(self.acting.len());
+        self.n_cycles = model.n_cycles();
+        refill(&mut self.theta, self.reps.len() * self.n_cycles, f64::NAN);
+        let moves = if self.rows.is_empty() { 0 } else { segments.n_moves() };
+        refill(&mut self.cached_probs, moves, 0.0);
+        refill(&mut self.cached_stay, n_slots, 0.0);
+        refill(&mut self.cached_key, n_slots * self.max_acting, f64::NAN);
+        refill(&mut self.cached, n_slots, false);
+        refill(&mut self.dense_row, n, 0.0);
+        refill(&mut self.use_slot, self.rows.len(), NONE);
+    }
+
+    /// Sets `use_slot` for a sub-cohort `x`, `d` cycles after enrolment, in
+    /// segment `k`: for each effect row, the slot holding its modified row,
+    /// computed (or found cached) here; NONE where the status-quo row serves.
+    fn modify(
+        &mut self,
+        segments: &Segments,
+        k: usize,
+        d: usize,
+        x: &[f64],
+        age: u32,
+        arm: &Arm,
+    ) -> Result<(), EngineError> {
+        let effects: &[EffectModel] = arm.intervention.as_ref().map_or(&[], |iv| &iv.effects);
+        let n_rows = self.rows.len();
+        for r in 0..n_rows {
+            let s = self.rows[r];
+            let slot = k * n_rows + r;
+            let acting = &self.acting[self.acting_start[slot]..self.acting_start[slot + 1]];
+            // No effect can change the row, or nobody is there to move and no
+            // hazard ratio can make the row invalid: the status-quo row serves.
+            if acting.is_empty() || (x[s] == 0.0 && self.hazard_only[slot]) {
+                self.use_slot[r] = NONE;
+                continue;
+            }
+            self.thetas.clear();
+            for &i in acting {
+                let at = self.class[i] * self.n_cycles + d;
+                if self.theta[at].is_nan() {
+                    self.theta[at] = effects[i].ratio_at(d as f64, self.scale);
+                }
+                self.thetas.push(self.theta[at]);
+            }
+            self.use_slot[r] = slot as u32;
+            let key = &mut self.cached_key[slot * self.max_acting..slot * self.max_acting + acting.len()];
+            if self.cached[slot] && key.iter().zip(&self.thetas).all(|(a, b)| a.to_bits() == b.to_bits()) {
+                continue;
+            }
+            let row = segments.row(k, s);
+            self.dense_row.fill(0.0);
+            for (&j, &p) in row.to.iter().zip(row.probs) {
+                self.dense_row[j as usize] = p;
+            }
+            self.dense_row[s] = row.stay;
+            for (&i, &theta) in acting.iter().zip(&self.thetas) {
+                apply_effect(&mut self.dense_row, s, &effects[i], theta).map_err(|(e, sum)| {
+                    EngineError::RowAboveOne {
+                        path: e.path.clone(),
+                        state: s,
+                        age,
+                        arm: arm.id.clone(),
+                        sum,
+                    }
+                })?;
+            }
+            for (c, &j) in self.cached_probs[segments.row_range(k, s)].iter_mut().zip(row.to) {
+                *c = self.dense_row[j as usize];
+            }
+            self.cached_stay[slot] = self.dense_row[s];
+            key.copy_from_slice(&self.thetas);
+            self.cached[slot] = true;
+        }
+        Ok(())
+    }
+}
+
+/// `v` cleared and filled with `len` copies of `x`.
+fn refill<T: Clone>(v: &mut Vec<T>, len: usize, x: T) {
+    v.clear();
+    v.resize(len, x);
+}
+
+/// State vectors of a run.
+#[derive(Default)]
+struct Vectors {
+    pending: Vec<f64>,
+    rest: Vec<f64>,
+    next: Vec<f64>,
+    stay: Vec<f64>,
+    /// States whose row a sub-cohort reads from the modified rows.
+    modified: Vec<bool>,
+    /// The sub-cohorts' distributions, `n` values each, and their cycles of enrolment.
+    enrolled: Vec<f64>,
+    enrolled_at: Vec<usize>,
 }
 
 fn run_group(
     model: &Model,
     arm: &Arm,
     group: &GroupModel,
-    scale: f64,
+    plan: &mut Plan,
+    v: &mut Vectors,
     out: &mut ArmStreams,
 ) -> Result<(), EngineError> {
+    let n = model.n_states();
     let w = group.weight;
     let n_cycles = (model.end_age - group.start_age) as usize;
-    let n_states = model.n_states();
+    let segments = model.segments();
+    let counting = model.counting;
     let iv = arm.intervention.as_ref();
 
     // `pending` may still be enrolled; `rest` never will be (declined, or past the window).
-    let mut pending = group.start.clone();
-    let mut rest = DVector::<f64>::zeros(n_states);
-    let mut enrolled: Vec<SubCohort> = Vec::new();
-    let mut next = DVector::<f64>::zeros(n_states);
-    let mut stay = DVector::<f64>::zeros(n_states);
-    let mut row = vec![0.0; n_states];
-    let mut effect_rows: Vec<usize> = iv
-        .map(|iv| iv.effects.iter().map(|e| e.from).collect())
-        .unwrap_or_default();
-    effect_rows.sort_unstable();
-    effect_rows.dedup();
+    v.pending.clear();
+    v.pending.extend(group.start.iter());
+    let mut pending_active = true;
+    refill(&mut v.rest, n, 0.0);
+    let mut rest_active = false;
+    refill(&mut v.next, n, 0.0);
+    refill(&mut v.stay, n, 0.0);
+    refill(&mut v.modified, n, false);
+    v.enrolled.clear();
+    v.enrolled_at.clear();
 
     for t in 0..n_cycles {
         let age = group.start_age + t as u32;
-        let table = model.table(age);
+        let k = segments.at_age(age);
+        let view = segments.view(k);
 
         if let Some(iv) = iv {
             if iv.enrols_at(group.start_age, age) {
-                let mut joined = DVector::<f64>::zeros(n_states);
-                for s in (0..n_states).filter(|&s| iv.enrol_states[s]) {
-                    joined[s] = iv.uptake * pending[s];
-                    rest[s] += (1.0 - iv.uptake) * pending[s];
-                    pending[s] = 0.0;
+                let at = v.enrolled.len();
+                v.enrolled.resize(at + n, 0.0);
+                let joined = &mut v.enrolled[at..];
+                for s in (0..n).filter(|&s| iv.enrol_states[s]) {
+                    joined[s] = iv.uptake * v.pending[s];
+                    v.rest[s] += (1.0 - iv.uptake) * v.pending[s];
+                    v.pending[s] = 0.0;
                 }
-                let mass = joined.sum();
+                rest_active |= v.rest.iter().any(|&r| r != 0.0);
+                let mass: f64 = joined.iter().sum();
                 if mass > 0.0 {
                     for p in 0..model.n_payers() {
                         out.intervention[(p, t)] += w * mass * iv.once_costs[p];
                     }
                     out.participants += w * mass;
-                    enrolled.push(SubCohort {
-                        enrolled_at: t,
-                        x: joined,
-                    });
+                    v.enrolled_at.push(t);
+                } else {
+                    v.enrolled.truncate(at);
                 }
             }
             let window_over = match iv.enrol_ages {
                 Some((_, to)) => age + 1 >= to,
                 None => true,
             };
-            if window_over && pending.iter().any(|&p| p != 0.0) {
-                rest += &pending;
-                pending.fill(0.0);
-            }
-        }
-
-        for x in [&mut pending, &mut rest] {
-            table.tr_mul_to(x, &mut next);
-            stay.copy_from(&table.diagonal());
-            account(model, t, w, x, &next, &stay, out);
-            std::mem::swap(x, &mut next);
-        }
-
-        for sub in &mut enrolled {
-            let iv = iv.expect("sub-cohorts exist only in intervention arms");
-            let d = (t - sub.enrolled_at) as f64;
-            table.tr_mul_to(&sub.x, &mut next);
-            stay.copy_from(&table.diagonal());
-            // Replace the status-quo rows of affected states by their modified rows.
-            for &s in &effect_rows {
-                let mass = sub.x[s];
-                for (j, r) in row.iter_mut().enumerate() {
-                    *r = table[(s, j)];
-                }
-                apply_effects(&mut row, s, &iv.effects, d, scale).map_err(|(e, sum)| EngineError::RowAboveOne {
-                    path: e.path.clone(),
-                    state: s,
-                    age,
-                    arm: arm.id.clone(),
-                    sum,
-                })?;
-                stay[s] = row[s];
-                if mass != 0.0 {
-                    for (j, r) in row.iter().enumerate() {
-                        next[j] += mass * (r - table[(s, j)]);
+            if window_over && pending_active {
+                if v.pending.iter().any(|&p| p != 0.0) {
+                    for (r, p) in v.rest.iter_mut().zip(&v.pending) {
+                        *r += p;
                     }
+                    rest_active = true;
+                }
+                pending_active = false;
+            }
+        }
+
+        let (occupancy, entries) = columns(out, t, n);
+        for (x, active) in [(&mut v.pending, pending_active), (&mut v.rest, rest_active)] {
+            if active {
+                propagate::<false>(view, x, view.stay, &mut v.next, &v.modified, &[]);
+                account(counting, w, x, &v.next, view.stay, occupancy, entries);
+                std::mem::swap(x, &mut v.next);
+            }
+        }
+
+        for (i, &enrolled_at) in v.enrolled_at.iter().enumerate() {
+            let d = t - enrolled_at;
+            let x = &mut v.enrolled[i * n..(i + 1) * n];
+            plan.modify(segments, k, d, x, age, arm)?;
+            v.stay.copy_from_slice(view.stay);
+            for (&s, &slot) in plan.rows.iter().zip(&plan.use_slot) {
+                if slot != NONE {
+                    v.stay[s] = plan.cached_stay[slot as usize];
+                    v.modified[s] = true;
                 }
             }
-            let counted = account(model, t, w, &sub.x, &next, &stay, out);
-            if t - sub.enrolled_at < iv.cost_years as usize {
-                let alive: f64 = (0..n_states).filter(|&s| !model.absorbing[s]).map(|s| counted[s]).sum();
+            propagate::<true>(view, x, &v.stay, &mut v.next, &v.modified, &plan.cached_probs);
+            for &s in &plan.rows {
+                v.modified[s] = false;
+            }
+            let (occupancy, entries) = columns(out, t, n);
+            account(counting, w, x, &v.next, &v.stay, occupancy, entries);
+            let iv = iv.expect("sub-cohorts exist only in intervention arms");
+            if d < iv.cost_years as usize {
+                let next = &v.next;
+                let alive: f64 = (0..n)
+                    .filter(|&s| !model.absorbing[s])
+                    .map(|s| counted(counting, x[s], next[s]))
+                    .sum();
                 for p in 0..model.n_payers() {
                     out.intervention[(p, t)] += w * alive * iv.yearly_costs[p];
                 }
             }
-            std::mem::swap(&mut sub.x, &mut next);
+            x.copy_from_slice(&v.next);
         }
     }
     Ok(())
 }
 
-/// Adds cycle `t`'s costs, outcomes, occupancy and entries of one sub-cohort,
-/// weighted by `w`: `x` at the start of the cycle, `next` at its end, `stay`
-/// the probability of staying in each state. Returns the counted occupancy.
-fn account(
-    model: &Model,
-    t: usize,
-    w: f64,
-    x: &DVector<f64>,
-    next: &DVector<f64>,
-    stay: &DVector<f64>,
-    out: &mut ArmStreams,
-) -> DVector<f64> {
-    let counted = match model.counting {
-        CycleCounting::Beginning => x.clone(),
-        CycleCounting::End => next.clone(),
+/// Column `t` of an arm's occupancy and entries.
+fn columns(out: &mut ArmStreams, t: usize, n: usize) -> (&mut [f64], &mut [f64]) {
+    (
+        &mut out.occupancy.as_mut_slice()[t * n..(t + 1) * n],
+        &mut out.entries.as_mut_slice()[t * n..(t + 1) * n],
+    )
+}
+
+/// `next = xᵀ·T` for the rows of segment `view` with probabilities of
+/// staying `stay`; with `MODIFIED`, the moves out of states marked in
+/// `modified` are read from `alt` (at the same positions as in `view`).
+/// Rows of states with `x = 0` are skipped. Rows are added in state order
+/// either way, so a modified row equal to its original gives the same bits.
+#[inline]
+fn propagate<const MODIFIED: bool>(
+    view: SegmentView<'_>,
+    x: &[f64],
+    stay: &[f64],
+    next: &mut [f64],
+    modified: &[bool],
+    alt: &[f64],
+) {
+    let n = x.len();
+    let (stay, next, modified, start) = (&stay[..n], &mut next[..n], &modified[..n], &view.start[..=n]);
+    for s in 0..n {
+        next[s] = x[s] * stay[s];
+    }
+    for s in 0..n {
+        let xs = x[s];
+        if xs == 0.0 {
+            continue;
+        }
+        let range = start[s] as usize..start[s + 1] as usize;
+        let probs = if MODIFIED && modified[s] {
+            &alt[range.clone()]
+        } else {
+            &view.probs[range.clone()]
+        };
+        for (&j, &p) in view.cols[range].iter().zip(probs) {
+            next[j as usize] += xs * p;
+        }
+    }
+}
+
+/// The share of a cycle counted for a state with `x` at its start and `next` at its end.
+#[inline]
+fn counted(counting: CycleCounting, x: f64, next: f64) -> f64 {
+    match counting {
+        CycleCounting::Beginning => x,
+        CycleCounting::End => next,
         CycleCounting::LifeTable => (x + next) * 0.5,
-    };
-    // Entries into j: everything in j at the end that was not already there and stayed.
-    let entries = next - x.component_mul(stay);
-    let mut column = out.occupancy.column_mut(t);
-    column.axpy(w, &counted, 1.0);
-    let mut column = out.entries.column_mut(t);
-    column.axpy(w, &entries, 1.0);
-    let care = model.state_costs.tr_mul(&counted) + model.entry_costs.tr_mul(&entries);
-    let mut column = out.care.column_mut(t);
-    column.axpy(w, &care, 1.0);
-    let outcomes = model.outcome_weights.tr_mul(&counted);
-    let mut column = out.outcomes.column_mut(t);
-    column.axpy(w, &outcomes, 1.0);
-    counted
+    }
+}
+
+/// Adds one sub-cohort's counted occupancy and entries of a cycle,
+/// weighted by `w`: `x` at the start of the cycle, `next` at its end,
+/// `stay` the probability of staying in each state.
+#[inline]
+fn account(
+    counting: CycleCounting,
+    w: f64,
+    x: &[f64],
+    next: &[f64],
+    stay: &[f64],
+    occupancy: &mut [f64],
+    entries: &mut [f64],
+) {
+    let n = x.len();
+    let (next, stay, occupancy, entries) = (&next[..n], &stay[..n], &mut occupancy[..n], &mut entries[..n]);
+    for s in 0..n {
+        occupancy[s] += w * counted(counting, x[s], next[s]);
+        // Entries into s: everything in s at the end that was not already there and stayed.
+        entries[s] += w * (next[s] - x[s] * stay[s]);
+    }
 }

@@ -68,11 +68,17 @@ impl ArmStreams {
 
     /// Adds `w · other` (the same arm of another draw), e.g. to average draws.
     pub fn add_scaled(&mut self, other: &ArmStreams, w: f64) {
-        self.care += &other.care * w;
-        self.intervention += &other.intervention * w;
-        self.outcomes += &other.outcomes * w;
-        self.occupancy += &other.occupancy * w;
-        self.entries += &other.entries * w;
+        let add = |a: &mut DMatrix<f64>, b: &DMatrix<f64>| {
+            assert_eq!(a.shape(), b.shape(), "add_scaled: streams of different shapes");
+            for (x, y) in a.as_mut_slice().iter_mut().zip(b.as_slice()) {
+                *x += y * w;
+            }
+        };
+        add(&mut self.care, &other.care);
+        add(&mut self.intervention, &other.intervention);
+        add(&mut self.outcomes, &other.outcomes);
+        add(&mut self.occupancy, &other.occupancy);
+        add(&mut self.entries, &other.entries);
         self.participants += other.participants * w;
         if let (Some(mine), Some(theirs)) = (&mut self.program, &other.program) {
             for (a, b) in mine.fixed_costs.iter_mut().zip(&theirs.fixed_costs) {

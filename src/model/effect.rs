@@ -19,30 +19,46 @@ pub fn apply_effects<'a>(
     scale: f64,
 ) -> Result<(), (&'a EffectModel, f64)> {
     for e in effects.iter().filter(|e| e.from == from) {
-        let theta = e.ratio_at(d, scale);
-        if theta == 1.0 {
-            continue;
-        }
-        match e.kind {
-            EffectKind::HazardRatio => hazard_ratio(row, from, &e.to, theta),
-            EffectKind::RelativeRisk => {
-                for &j in &e.to {
-                    row[j] *= theta;
-                }
-            }
-            EffectKind::OddsRatio | EffectKind::EffectSizeD => {
-                for &j in &e.to {
-                    let p = row[j];
-                    row[j] = theta * p / (1.0 - p + theta * p);
-                }
-            }
-        }
-        let leave = leave_sum(row, from);
-        if leave > 1.0 + 1e-12 {
-            return Err((e, leave));
-        }
-        row[from] = (1.0 - leave).max(0.0);
+        apply_effect(row, from, e, e.ratio_at(d, scale))?;
     }
+    Ok(())
+}
+
+/// Applies one effect out of state `from` to `row` at ratio `theta` (its
+/// [`EffectModel::ratio_at`]); a ratio of 1 changes nothing.
+///
+/// # Errors
+///
+/// As [`apply_effects`].
+#[inline]
+pub(crate) fn apply_effect<'a>(
+    row: &mut [f64],
+    from: usize,
+    e: &'a EffectModel,
+    theta: f64,
+) -> Result<(), (&'a EffectModel, f64)> {
+    if theta == 1.0 {
+        return Ok(());
+    }
+    match e.kind {
+        EffectKind::HazardRatio => hazard_ratio(row, from, &e.to, theta),
+        EffectKind::RelativeRisk => {
+            for &j in &e.to {
+                row[j] *= theta;
+            }
+        }
+        EffectKind::OddsRatio | EffectKind::EffectSizeD => {
+            for &j in &e.to {
+                let p = row[j];
+                row[j] = theta * p / (1.0 - p + theta * p);
+            }
+        }
+    }
+    let leave = leave_sum(row, from);
+    if leave > 1.0 + 1e-12 {
+        return Err((e, leave));
+    }
+    row[from] = (1.0 - leave).max(0.0);
     Ok(())
 }
 

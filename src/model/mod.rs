@@ -1,15 +1,19 @@
 //! A scenario compiled for one draw: the numbers every engine reads.
 //!
 //! [`Model::compile`] evaluates every parameter of a [`Scenario`] at one
-//! set of values and lays the result out as per-age transition tables,
-//! per-state cost and outcome matrices, and per-arm intervention data. An
-//! engine never re-reads the scenario.
+//! set of values and lays the result out as transition tables (per age
+//! segment, and per age), per-state cost and outcome matrices, and per-arm
+//! intervention data. An engine never re-reads the scenario.
 
 mod effect;
+mod segments;
 
 use nalgebra::{DMatrix, DVector};
 
+pub(crate) use effect::apply_effect;
 pub use effect::apply_effects;
+pub(crate) use segments::SegmentView;
+pub use segments::{Row, Segments};
 
 use crate::error::ScenarioError;
 use crate::scenario::{CycleCounting, EffectKind, HistoryCondition, Scenario};
@@ -21,7 +25,9 @@ pub struct Model {
     pub start_age: u32,
     pub end_age: u32,
     pub counting: CycleCounting,
-    /// Row-stochastic transition matrix for each age `start_age..end_age` (status quo).
+    /// Row-stochastic transition matrix for each age `start_age..end_age`
+    /// (status quo); empty in a model from [`Model::compile_lean`]. The
+    /// same tables as [`Model::segments`], one per age.
     pub tables: Vec<DMatrix<f64>>,
     /// Annual cost of a cycle in each state: states × payers.
     pub state_costs: DMatrix<f64>,
@@ -35,6 +41,8 @@ pub struct Model {
     pub arms: Vec<Arm>,
     /// Rules on a child's past, one entry per source state (every arm).
     pub history: Vec<HistoryModel>,
+    /// The status-quo tables once per age segment, as sparse rows.
+    segments: Segments,
 }
 
 /// A history rule evaluated at one draw, for one source state.
@@ -152,34 +160,29 @@ impl Model {
     /// A [`ScenarioError`] when a drawn set of transition probabilities out
     /// of a state sums above 1.
     pub fn compile(scenario: &Scenario, values: &[f64]) -> Result<Model, ScenarioError> {
+        let mut model = Model::compile_lean(scenario, values)?;
+        let segments = &model.segments;
+        model.tables = (model.start_age..model.end_age)
+            .map(|age| segments.table(segments.at_age(age)).clone())
+            .collect();
+        Ok(model)
+    }
+
+    /// Compiles `scenario` at `values` like [`Model::compile`], without the
+    /// per-age [`Model::tables`] (left empty): for engines that read the
+    /// age segments ([`Model::segments`]), such as the cohort engine, which
+    /// then need not copy a table for every age of every draw.
+    /// [`Model::table`] works on either.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::compile`].
+    pub fn compile_lean(scenario: &Scenario, values: &[f64]) -> Result<Model, ScenarioError> {
         let spec = &scenario.spec.scenario;
         let (start_age, end_age) = (spec.start_age, spec.end_age);
         let n_states = scenario.states.len();
         let n_payers = scenario.payers.len();
-
-        let mut tables = Vec::with_capacity((end_age - start_age) as usize);
-        for age in start_age..end_age {
-            let mut m = DMatrix::<f64>::identity(n_states, n_states);
-            for band in scenario.bands.iter().filter(|b| (b.ages.0..b.ages.1).contains(&age)) {
-                let mut leave = 0.0;
-                for &(j, v) in &band.to {
-                    let p = v.get(values);
-                    m[(band.from, j)] = p;
-                    leave += p;
-                }
-                if leave > 1.0 + 1e-12 {
-                    return Err(scenario.locate(ScenarioError::new(
-                        format!("{}.to", band.path),
-                        format!(
-                            "probabilities out of `{}` at age {age} sum to {leave} in this draw; expected at most 1",
-                            scenario.states[band.from].id
-                        ),
-                    )));
-                }
-                m[(band.from, band.from)] = (1.0 - leave).max(0.0);
-            }
-            tables.push(m);
-        }
+        let segments = Segments::compile(scenario, values)?;
 
         let matrix = |rows: usize, cols: usize, f: &dyn Fn(usize, usize) -> f64| DMatrix::from_fn(rows, cols, f);
         let states = &scenario.states;
@@ -267,7 +270,8 @@ impl Model {
             start_age,
             end_age,
             counting: scenario.discounting.cycle_counting,
-            tables,
+            tables: Vec::new(),
+            segments,
             state_costs,
             entry_costs,
             outcome_weights,
@@ -300,6 +304,14 @@ impl Model {
 
     /// The status-quo transition matrix at `age`.
     pub fn table(&self, age: u32) -> &DMatrix<f64> {
-        &self.tables[(age - self.start_age) as usize]
+        match self.tables.get((age - self.start_age) as usize) {
+            Some(table) => table,
+            None => self.segments.table(self.segments.at_age(age)),
+        }
+    }
+
+    /// The status-quo transitions once per age segment, as sparse rows.
+    pub fn segments(&self) -> &Segments {
+        &self.segments
     }
 }

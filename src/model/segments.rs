@@ -1,0 +1,230 @@
+//! Status-quo transitions by age segment: one table for each run of ages
+//! over which the same bands apply, stored as sparse rows.
+
+use std::sync::OnceLock;
+
+use nalgebra::DMatrix;
+
+use crate::error::ScenarioError;
+use crate::scenario::Scenario;
+
+/// The status-quo transition tables of a draw, one per age segment.
+///
+/// A segment is a maximal run of ages `[from, to)` inside which no band
+/// of any state starts or ends, so every age of it has the same table.
+/// Each row is kept sparse: the probabilities of the moves its band
+/// names, and the probability of staying. The dense table of a segment is
+/// built on first use ([`Segments::table`]).
+#[derive(Clone, Debug)]
+pub struct Segments {
+    n_states: usize,
+    start_age: u32,
+    /// Ages `[from, to)` of each segment, in age order.
+    ages: Vec<(u32, u32)>,
+    /// Segment of each age `start_age..end_age`.
+    of_age: Vec<u32>,
+    /// Row `s` of segment `k` is `row_start[k·(n + 1) + s] .. row_start[k·(n + 1) + s + 1]`
+    /// of `cols` and `probs`: the moves out of `s` (never `s` itself).
+    row_start: Vec<u32>,
+    cols: Vec<u32>,
+    probs: Vec<f64>,
+    /// Probability of staying in `s` in segment `k`: `stay[k·n + s]`.
+    stay: Vec<f64>,
+    dense: Vec<OnceLock<DMatrix<f64>>>,
+}
+
+/// One row of a segment: where children move and with which probability.
+#[derive(Clone, Copy, Debug)]
+pub struct Row<'a> {
+    /// Destination states, each other than the row's own state.
+    pub to: &'a [u32],
+    pub probs: &'a [f64],
+    /// Probability of staying.
+    pub stay: f64,
+}
+
+/// The rows of one segment: row `s` is `start[s]..start[s + 1]` of `cols` and `probs`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SegmentView<'a> {
+    pub start: &'a [u32],
+    pub cols: &'a [u32],
+    pub probs: &'a [f64],
+    pub stay: &'a [f64],
+}
+
+impl Segments {
+    /// Evaluates the bands of `scenario` at `values`.
+    ///
+    /// # Errors
+    ///
+    /// When the probabilities of a band sum above 1 in this draw: the
+    /// earliest age at which that happens, and the first such band at it.
+    pub(crate) fn compile(scenario: &Scenario, values: &[f64]) -> Result<Segments, ScenarioError> {
+        let spec = &scenario.spec.scenario;
+        let (start_age, end_age) = (spec.start_age, spec.end_age);
+        let n = scenario.states.len();
+        let n_ages = end_age.saturating_sub(start_age) as usize;
+
+        // Ages at which some band starts or ends split the horizon.
+        let mut cut = vec![false; n_ages + 1];
+        cut[0] = true;
+        cut[n_ages] = true;
+        let clip = |a: u32| (a.clamp(start_age, end_age) - start_age) as usize;
+        for band in &scenario.bands {
+            let (a, b) = (clip(band.ages.0), clip(band.ages.1));
+            if a < b {
+                cut[a] = true;
+                cut[b] = true;
+            }
+        }
+        let mut ages = Vec::new();
+        let mut of_age = Vec::with_capacity(n_ages);
+        let mut from = 0;
+        for (a, &at_cut) in cut.iter().enumerate().skip(1) {
+            if at_cut {
+                of_age.extend(std::iter::repeat_n(ages.len() as u32, a - from));
+                ages.push((start_age + from as u32, start_age + a as u32));
+                from = a;
+            }
+        }
+        let n_segments = ages.len();
+
+        // The band of each state in each segment (bands of a state never overlap).
+        let mut band_at = vec![u32::MAX; n_segments * n];
+        let mut n_moves = 0;
+        for (i, band) in scenario.bands.iter().enumerate() {
+            let (a, b) = (clip(band.ages.0), clip(band.ages.1));
+            if a < b {
+                for k in of_age[a]..=of_age[b - 1] {
+                    band_at[k as usize * n + band.from] = i as u32;
+                }
+                n_moves += (of_age[b - 1] - of_age[a] + 1) as usize * band.to.len();
+            }
+        }
+
+        let mut row_start = Vec::with_capacity(n_segments * (n + 1));
+        let mut cols = Vec::with_capacity(n_moves);
+        let mut probs = Vec::with_capacity(n_moves);
+        let mut stay = Vec::with_capacity(n_segments * n);
+        for (k, &(age, _)) in ages.iter().enumerate() {
+            let mut failed: Option<(usize, f64)> = None;
+            for s in 0..n {
+                row_start.push(cols.len() as u32);
+                let i = band_at[k * n + s];
+                if i == u32::MAX {
+                    stay.push(1.0);
+                    continue;
+                }
+                // A band's targets are distinct states other than its own (checked).
+                let band = &scenario.bands[i as usize];
+                let mut leave = 0.0;
+                for &(j, v) in &band.to {
+                    let p = v.get(values);
+                    leave += p;
+                    cols.push(j as u32);
+                    probs.push(p);
+                }
+                if leave > 1.0 + 1e-12 && failed.is_none_or(|(f, _)| (i as usize) < f) {
+                    failed = Some((i as usize, leave));
+                }
+                stay.push((1.0 - leave).max(0.0));
+            }
+            row_start.push(cols.len() as u32);
+            if let Some((i, leave)) = failed {
+                let band = &scenario.bands[i];
+                return Err(scenario.locate(ScenarioError::new(
+                    format!("{}.to", band.path),
+                    format!(
+                        "probabilities out of `{}` at age {age} sum to {leave} in this draw; expected at most 1",
+                        scenario.states[band.from].id
+                    ),
+                )));
+            }
+        }
+        Ok(Segments {
+            n_states: n,
+            start_age,
+            ages,
+            of_age,
+            row_start,
+            cols,
+            probs,
+            stay,
+            dense: (0..n_segments).map(|_| OnceLock::new()).collect(),
+        })
+    }
+
+    /// Number of segments.
+    pub fn len(&self) -> usize {
+        self.ages.len()
+    }
+
+    /// Whether the horizon is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ages.is_empty()
+    }
+
+    /// Ages `[from, to)` of segment `k`.
+    pub fn ages(&self, k: usize) -> (u32, u32) {
+        self.ages[k]
+    }
+
+    /// The segment that holds `age` (`start_age ≤ age < end_age`).
+    #[inline]
+    pub fn at_age(&self, age: u32) -> usize {
+        self.of_age[(age - self.start_age) as usize] as usize
+    }
+
+    /// Row `s` of segment `k`.
+    #[inline]
+    pub fn row(&self, k: usize, s: usize) -> Row<'_> {
+        let at = k * (self.n_states + 1) + s;
+        let range = self.row_start[at] as usize..self.row_start[at + 1] as usize;
+        Row {
+            to: &self.cols[range.clone()],
+            probs: &self.probs[range],
+            stay: self.stay[k * self.n_states + s],
+        }
+    }
+
+    /// Segment `k`'s rows, for engines that read them all.
+    #[inline]
+    pub(crate) fn view(&self, k: usize) -> SegmentView<'_> {
+        let n = self.n_states;
+        SegmentView {
+            start: &self.row_start[k * (n + 1)..(k + 1) * (n + 1)],
+            cols: &self.cols,
+            probs: &self.probs,
+            stay: &self.stay[k * n..(k + 1) * n],
+        }
+    }
+
+    /// Where the moves of row `s` of segment `k` sit in one flat array of
+    /// every segment's moves (for callers that keep a value per move).
+    #[inline]
+    pub(crate) fn row_range(&self, k: usize, s: usize) -> std::ops::Range<usize> {
+        let at = k * (self.n_states + 1) + s;
+        self.row_start[at] as usize..self.row_start[at + 1] as usize
+    }
+
+    /// Number of moves over all rows of all segments.
+    pub(crate) fn n_moves(&self) -> usize {
+        self.cols.len()
+    }
+
+    /// The dense row-stochastic table of segment `k`.
+    pub fn table(&self, k: usize) -> &DMatrix<f64> {
+        self.dense[k].get_or_init(|| {
+            let n = self.n_states;
+            let mut m = DMatrix::<f64>::identity(n, n);
+            for s in 0..n {
+                let row = self.row(k, s);
+                for (&j, &p) in row.to.iter().zip(row.probs) {
+                    m[(s, j as usize)] = p;
+                }
+                m[(s, s)] = row.stay;
+            }
+            m
+        })
+    }
+}
