@@ -46,8 +46,8 @@ pub(crate) struct Plan {
     /// sums: first the rows that keep a child where it is (one per state),
     /// then the status-quo tables' rows, per age index and state.
     rows: Vec<f64>,
-    /// Per row of `rows`: the log of its probability of staying.
-    ln_stay: Vec<f64>,
+    /// Per row of `rows`: one over the log of its probability of staying.
+    inv_ln_stay: Vec<f64>,
     /// Per arm and state (`a·S + s`): effects of the arm's intervention or
     /// history rules may change the row out of the state.
     shaped: Vec<bool>,
@@ -97,8 +97,8 @@ impl Plan {
                 push(&mut (0..n).map(|j| m[(s, j)]));
             }
         }
-        let ln_stay = (0..rows.len() / (2 * n))
-            .map(|i| rows[2 * n * i + i % n].ln())
+        let inv_ln_stay = (0..rows.len() / (2 * n))
+            .map(|i| 1.0 / rows[2 * n * i + i % n].ln())
             .collect();
         let mut sums = Vec::with_capacity(factors.len() + 1);
         let mut acc = 0.0;
@@ -140,7 +140,7 @@ impl Plan {
             band_end,
             band_start,
             rows,
-            ln_stay,
+            inv_ln_stay,
             shaped,
             enrols,
             settled,
@@ -186,7 +186,8 @@ type Key = (usize, usize, usize, u64, u64);
 struct Joint {
     low: f64,
     c: f64,
-    ln_c: f64,
+    /// `1 / ln c`.
+    inv_ln_c: f64,
 }
 
 /// The event kernel with its scratch space, for one batch.
@@ -202,8 +203,8 @@ pub(super) struct Walker<'a> {
     /// Rows with their cumulative sums, `2S` numbers each. The first rows,
     /// one per arm, hold rows too particular to keep (see [`Walker::key`]).
     store: Vec<f64>,
-    /// Per row of `store`: the log of its probability of staying.
-    store_ln_stay: Vec<f64>,
+    /// Per row of `store`: one over the log of its probability of staying.
+    store_inv_ln_stay: Vec<f64>,
     /// Joint positions met so far, by their rows (see [`Walker::joint_key`]).
     joints: FxHashMap<u128, Joint>,
     /// Rows of settled arms met so far, by arm, participation and table row.
@@ -233,7 +234,7 @@ impl<'a> Walker<'a> {
             known: FxHashMap::default(),
             last: vec![None; arms],
             store: vec![0.0; 2 * model.n_states() * arms],
-            store_ln_stay: vec![0.0; arms],
+            store_inv_ln_stay: vec![0.0; arms],
             joints: FxHashMap::default(),
             settled: vec![None; 2 * arms * shared.plan.n_rows()],
         }
@@ -327,8 +328,8 @@ impl<'a> Walker<'a> {
                     self.row(a, t, at)?
                 };
             }
-            let Joint { low, c, ln_c } = self.joint(arms.clone());
-            let wait = wait(c, ln_c, stretch, stream);
+            let Joint { low, c, inv_ln_c } = self.joint(arms.clone());
+            let wait = wait(c, inv_ln_c, stretch, stream);
             self.stay(arms.clone(), t, wait, batch);
             if wait == stretch {
                 t += stretch;
@@ -459,10 +460,10 @@ impl<'a> Walker<'a> {
         let width = 2 * model.n_states();
         if slot * width == self.store.len() {
             self.store.extend_from_slice(&row);
-            self.store_ln_stay.push(row[s].ln());
+            self.store_inv_ln_stay.push(1.0 / row[s].ln());
         } else {
             self.store[slot * width..(slot + 1) * width].copy_from_slice(&row);
-            self.store_ln_stay[slot] = row[s].ln();
+            self.store_inv_ln_stay[slot] = 1.0 / row[s].ln();
         }
         if let Some(k) = key {
             self.known.insert(k, slot);
@@ -550,10 +551,11 @@ impl<'a> Walker<'a> {
         let s0 = self.paths[first].state;
         let n = self.shared.plan.n_states;
         let stays = |row: Row| match row {
-            Row::Plan(i) => (self.shared.plan.rows[2 * n * i + s0], self.shared.plan.ln_stay[i]),
-            Row::Changed(i) => (self.store[2 * n * i + s0], self.store_ln_stay[i]),
+            Row::Plan(i) => (self.shared.plan.rows[2 * n * i + s0], self.shared.plan.inv_ln_stay[i]),
+            Row::Changed(i) => (self.store[2 * n * i + s0], self.store_inv_ln_stay[i]),
         };
-        let (mut c, mut ln_c) = stays(self.rows[first]);
+        // The smallest stay probability has the largest `1 / ln`, all of them negative.
+        let (mut c, mut inv_ln_c) = stays(self.rows[first]);
         let mut same = true;
         for a in arms.clone().skip(1) {
             let path = &self.paths[a];
@@ -564,9 +566,9 @@ impl<'a> Walker<'a> {
                 same = false;
                 break;
             }
-            let (c_a, ln_a) = stays(self.rows[a]);
+            let (c_a, inv_a) = stays(self.rows[a]);
             c = c.min(c_a);
-            ln_c = ln_c.min(ln_a);
+            inv_ln_c = inv_ln_c.max(inv_a);
         }
         if same {
             // Every arm stays where its row and the first arm's both stay.
@@ -575,7 +577,7 @@ impl<'a> Walker<'a> {
             } else {
                 self.cumulative(self.rows[first])[s0 - 1]
             };
-            return Joint { low, c, ln_c };
+            return Joint { low, c, inv_ln_c };
         }
         let key = self.joint_key(arms.clone());
         if let Some(j) = key.and_then(|k| self.joints.get(&k)) {
@@ -583,7 +585,11 @@ impl<'a> Walker<'a> {
         }
         let (low, high) = self.all_stay(arms);
         let c = (high - low).max(0.0);
-        let joint = Joint { low, c, ln_c: c.ln() };
+        let joint = Joint {
+            low,
+            c,
+            inv_ln_c: 1.0 / c.ln(),
+        };
         if let Some(k) = key {
             self.joints.insert(k, joint);
         }
@@ -676,8 +682,8 @@ impl<'a> Walker<'a> {
 
 /// The number of cycles, at most `stretch`, before the first in which not
 /// every arm stays, each arm staying in a cycle with probability `c`
-/// (`ln_c` its log): `P(wait ≥ k) = c^k`, drawn with one number by inversion.
-fn wait(c: f64, ln_c: f64, stretch: usize, stream: &mut Stream) -> usize {
+/// (`inv_ln_c` is `1 / ln c`): `P(wait ≥ k) = c^k`, drawn with one number by inversion.
+fn wait(c: f64, inv_ln_c: f64, stretch: usize, stream: &mut Stream) -> usize {
     if c >= 1.0 {
         return stretch;
     }
@@ -685,7 +691,7 @@ fn wait(c: f64, ln_c: f64, stretch: usize, stream: &mut Stream) -> usize {
         return 0;
     }
     // `1 − u` is in (0, 1]: P(wait ≥ k) = P(ln(1 − u) ≤ k·ln c) = c^k.
-    let k = (1.0 - rng::uniform(stream)).ln() / ln_c;
+    let k = (1.0 - rng::uniform(stream)).ln() * inv_ln_c;
     if k >= stretch as f64 { stretch } else { k as usize }
 }
 
