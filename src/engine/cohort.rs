@@ -19,7 +19,7 @@
 use std::cell::RefCell;
 
 use super::{ArmStreams, EngineError};
-use crate::model::{Arm, EffectModel, GroupModel, Model, SegmentView, Segments, apply_effect};
+use crate::model::{Arm, EffectModel, GroupModel, Model, Row, SegmentView, Segments, apply_effect};
 use crate::scenario::{CycleCounting, EffectKind};
 
 /// Runs every arm of `model`; `scale` scales every effect (1 = as written).
@@ -30,11 +30,19 @@ use crate::scenario::{CycleCounting, EffectKind};
 pub fn run(model: &Model, scale: f64) -> Result<Vec<ArmStreams>, EngineError> {
     with_scratch(|scratch| {
         scratch.prices.set(model);
-        model
-            .arms
-            .iter()
-            .map(|arm| run_in(model, arm, scale, scratch))
-            .collect()
+        let mut out: Vec<ArmStreams> = Vec::with_capacity(model.arms.len());
+        for arm in &model.arms {
+            // With one group, the status quo's streams are those of its children who never take part.
+            let status_quo = match (out.first(), model.arms.first()) {
+                (Some(streams), Some(first)) if first.intervention.is_none() && model.groups.len() == 1 => {
+                    Some(streams)
+                }
+                _ => None,
+            };
+            let streams = run_in(model, arm, scale, status_quo, scratch)?;
+            out.push(streams);
+        }
+        Ok(out)
     })
 }
 
@@ -42,15 +50,31 @@ pub fn run(model: &Model, scale: f64) -> Result<Vec<ArmStreams>, EngineError> {
 pub fn run_arm(model: &Model, arm: &Arm, scale: f64) -> Result<ArmStreams, EngineError> {
     with_scratch(|scratch| {
         scratch.prices.set(model);
-        run_in(model, arm, scale, scratch)
+        run_in(model, arm, scale, None, scratch)
     })
 }
 
-fn run_in(model: &Model, arm: &Arm, scale: f64, scratch: &mut Scratch) -> Result<ArmStreams, EngineError> {
+/// Runs `arm`; `status_quo`, when given, holds the streams of the status
+/// quo of a model with one group.
+fn run_in(
+    model: &Model,
+    arm: &Arm,
+    scale: f64,
+    status_quo: Option<&ArmStreams>,
+    scratch: &mut Scratch,
+) -> Result<ArmStreams, EngineError> {
     let mut out = ArmStreams::zeros(arm, model);
     scratch.plan.set(model, arm, scale);
     for group in &model.groups {
-        run_group(model, arm, group, &mut scratch.plan, &mut scratch.vectors, &mut out)?;
+        run_group(
+            model,
+            arm,
+            group,
+            status_quo,
+            &mut scratch.plan,
+            &mut scratch.vectors,
+            &mut out,
+        )?;
     }
     scratch.prices.apply(&mut out);
     Ok(out)
@@ -75,66 +99,60 @@ fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
     })
 }
 
-/// The non-zero entries of the cost and outcome matrices, by state.
+/// The non-zero entries of the cost and outcome matrices.
 #[derive(Default)]
 struct Prices {
-    annual: Sparse,
-    entry: Sparse,
-    outcome: Sparse,
+    annual: Vec<Entry>,
+    entry: Vec<Entry>,
+    outcome: Vec<Entry>,
 }
 
-/// `(column, value)` pairs of the non-zero entries of a matrix, row by row:
-/// row `s` is `entries[start[s]..start[s + 1]]`.
-#[derive(Default)]
-struct Sparse {
-    start: Vec<usize>,
-    entries: Vec<(usize, f64)>,
+/// A non-zero entry `value` of a matrix in row `state` and column `column`.
+#[derive(Clone, Copy)]
+struct Entry {
+    state: usize,
+    column: usize,
+    value: f64,
 }
 
-impl Sparse {
-    fn set(&mut self, m: &nalgebra::DMatrix<f64>) {
-        self.start.clear();
-        self.entries.clear();
-        for s in 0..m.nrows() {
-            self.start.push(self.entries.len());
-            self.entries
-                .extend((0..m.ncols()).map(|c| (c, m[(s, c)])).filter(|&(_, v)| v != 0.0));
-        }
-        self.start.push(self.entries.len());
-    }
-
-    /// `out += selfᵀ · x`, skipping the states with `x = 0`.
-    #[inline]
-    fn add_product(&self, x: &[f64], out: &mut [f64]) {
-        for (&xs, w) in x.iter().zip(self.start.windows(2)) {
-            if xs != 0.0 {
-                for &(c, v) in &self.entries[w[0]..w[1]] {
-                    out[c] += v * xs;
-                }
+/// The non-zero entries of `m`, column by column (states in order within each).
+fn entries(m: &nalgebra::DMatrix<f64>, out: &mut Vec<Entry>) {
+    out.clear();
+    for column in 0..m.ncols() {
+        for state in 0..m.nrows() {
+            let value = m[(state, column)];
+            if value != 0.0 {
+                out.push(Entry { state, column, value });
             }
+        }
+    }
+}
+
+/// `out[column, t] += value · x[state, t]` for every entry and cycle, with
+/// `x` and `out` column-major (`n_x` and `n_out` rows).
+fn add_products(entries: &[Entry], x: &[f64], n_x: usize, out: &mut [f64], n_out: usize) {
+    for e in entries {
+        let column = out[e.column..].iter_mut().step_by(n_out);
+        for (o, &xs) in column.zip(x[e.state..].iter().step_by(n_x)) {
+            *o += e.value * xs;
         }
     }
 }
 
 impl Prices {
     fn set(&mut self, model: &Model) {
-        self.annual.set(&model.state_costs);
-        self.entry.set(&model.entry_costs);
-        self.outcome.set(&model.outcome_weights);
+        entries(&model.state_costs, &mut self.annual);
+        entries(&model.entry_costs, &mut self.entry);
+        entries(&model.outcome_weights, &mut self.outcome);
     }
 
     /// Care costs and outcomes of every cycle from the arm's occupancy and entries.
     fn apply(&self, out: &mut ArmStreams) {
         let (n, n_payers, n_outcomes) = (out.occupancy.nrows(), out.care.nrows(), out.outcomes.nrows());
-        for t in 0..out.n_cycles() {
-            let x = &out.occupancy.as_slice()[t * n..(t + 1) * n];
-            let e = &out.entries.as_slice()[t * n..(t + 1) * n];
-            let care = &mut out.care.as_mut_slice()[t * n_payers..(t + 1) * n_payers];
-            self.annual.add_product(x, care);
-            self.entry.add_product(e, care);
-            let outcomes = &mut out.outcomes.as_mut_slice()[t * n_outcomes..(t + 1) * n_outcomes];
-            self.outcome.add_product(x, outcomes);
-        }
+        let (occupancy, entered) = (out.occupancy.as_slice(), out.entries.as_slice());
+        add_products(&self.annual, occupancy, n, out.care.as_mut_slice(), n_payers);
+        add_products(&self.entry, entered, n, out.care.as_mut_slice(), n_payers);
+        add_products(&self.outcome, occupancy, n, out.outcomes.as_mut_slice(), n_outcomes);
     }
 }
 
@@ -169,6 +187,10 @@ struct Plan {
     cached: Vec<bool>,
     max_acting: usize,
     thetas: Vec<f64>,
+    /// Per slot: the rate `−ln(1 − P)` of leaving in the status quo (NaN: not yet computed).
+    rate: Vec<f64>,
+    /// Per move of a row: the product of the hazard ratios on it.
+    factor: Vec<f64>,
     dense_row: Vec<f64>,
     /// Per effect row: the slot whose modified row the current sub-cohort uses, or NONE.
     use_slot: Vec<u32>,
@@ -245,6 +267,8 @@ impl Plan {
         refill(&mut self.cached_key, n_slots * self.max_acting, f64::NAN);
         refill(&mut self.cached, n_slots, false);
         refill(&mut self.dense_row, n, 0.0);
+        refill(&mut self.rate, n_slots, f64::NAN);
+        refill(&mut self.factor, n, 1.0);
         refill(&mut self.use_slot, self.rows.len(), NONE);
     }
 
@@ -286,6 +310,21 @@ impl Plan {
                 continue;
             }
             let row = segments.row(k, s);
+            if self.hazard_only[slot] {
+                hazard_ratios(
+                    row,
+                    &mut self.cached_probs[segments.row_range(k, s)],
+                    &mut self.cached_stay[slot],
+                    &mut self.rate[slot],
+                    &mut self.factor,
+                    acting,
+                    &self.thetas,
+                    effects,
+                );
+                key.copy_from_slice(&self.thetas);
+                self.cached[slot] = true;
+                continue;
+            }
             self.dense_row.fill(0.0);
             for (&j, &p) in row.to.iter().zip(row.probs) {
                 self.dense_row[j as usize] = p;
@@ -313,6 +352,65 @@ impl Plan {
     }
 }
 
+/// The moves `out` and probability of staying `stay` of status-quo row
+/// `row` under the hazard ratios `thetas` of the effects `acting`; `rate`
+/// caches the row's rate of leaving. As applying them one by one
+/// ([`apply_effect`]), with one conversion between probabilities and rates
+/// for all of them: a hazard ratio multiplies the rates of its moves, so
+/// several multiply each rate by the product of theirs.
+#[allow(clippy::too_many_arguments)]
+fn hazard_ratios(
+    row: Row<'_>,
+    out: &mut [f64],
+    stay: &mut f64,
+    rate: &mut f64,
+    factor: &mut [f64],
+    acting: &[usize],
+    thetas: &[f64],
+    effects: &[EffectModel],
+) {
+    let factor = &mut factor[..row.to.len()];
+    factor.fill(1.0);
+    let mut changed = false;
+    for (&i, &theta) in acting.iter().zip(thetas) {
+        if theta == 1.0 {
+            continue; // as apply_effect: no change at all
+        }
+        changed = true;
+        for (f, &j) in factor.iter_mut().zip(row.to) {
+            if effects[i].to.contains(&(j as usize)) {
+                *f *= theta;
+            }
+        }
+    }
+    let leave: f64 = row.probs.iter().sum();
+    if !changed || leave <= 0.0 {
+        out.copy_from_slice(row.probs);
+        *stay = if changed { (1.0 - leave).max(0.0) } else { row.stay };
+        return;
+    }
+    let scaled: f64 = row.probs.iter().zip(factor.iter()).map(|(p, f)| p * f).sum();
+    if scaled <= 0.0 {
+        out.fill(0.0);
+        *stay = 1.0;
+        return;
+    }
+    let new_leave = if leave >= 1.0 {
+        1.0
+    } else {
+        if rate.is_nan() {
+            *rate = -(-leave).ln_1p();
+        }
+        -(-*rate * scaled / leave).exp_m1()
+    };
+    let k = new_leave / scaled;
+    for ((o, &p), &f) in out.iter_mut().zip(row.probs).zip(factor.iter()) {
+        *o = p * (f * k);
+    }
+    let left: f64 = out.iter().sum();
+    *stay = (1.0 - left).max(0.0);
+}
+
 /// `v` cleared and filled with `len` copies of `x`.
 fn refill<T: Clone>(v: &mut Vec<T>, len: usize, x: T) {
     v.clear();
@@ -333,10 +431,13 @@ struct Vectors {
     enrolled_at: Vec<usize>,
 }
 
+/// Runs `group` in `arm`, adding its streams to `out`. `status_quo`, when
+/// given, holds the status quo's streams of this group alone.
 fn run_group(
     model: &Model,
     arm: &Arm,
     group: &GroupModel,
+    status_quo: Option<&ArmStreams>,
     plan: &mut Plan,
     v: &mut Vectors,
     out: &mut ArmStreams,
@@ -347,6 +448,17 @@ fn run_group(
     let segments = model.segments();
     let counting = model.counting;
     let iv = arm.intervention.as_ref();
+    // Enrolled at the start from every state a child starts in, those who decline are
+    // the share `1 − uptake` of the status quo's children: their streams are the status
+    // quo's, scaled, and need not be followed.
+    let declined = match (iv, status_quo) {
+        (Some(iv), Some(sq))
+            if iv.enrol_ages.is_none() && group.start.iter().zip(&iv.enrol_states).all(|(&x, &e)| e || x == 0.0) =>
+        {
+            Some((1.0 - iv.uptake, sq))
+        }
+        _ => None,
+    };
 
     // `pending` may still be enrolled; `rest` never will be (declined, or past the window).
     v.pending.clear();
@@ -374,6 +486,9 @@ fn run_group(
                     joined[s] = iv.uptake * v.pending[s];
                     v.rest[s] += (1.0 - iv.uptake) * v.pending[s];
                     v.pending[s] = 0.0;
+                }
+                if declined.is_some() {
+                    v.rest.fill(0.0);
                 }
                 rest_active |= v.rest.iter().any(|&r| r != 0.0);
                 let mass: f64 = joined.iter().sum();
@@ -440,6 +555,15 @@ fn run_group(
                 }
             }
             x.copy_from_slice(&v.next);
+        }
+    }
+    if let Some((share, sq)) = declined
+        && share != 0.0
+    {
+        for (a, b) in [(&mut out.occupancy, &sq.occupancy), (&mut out.entries, &sq.entries)] {
+            for (x, y) in a.as_mut_slice().iter_mut().zip(b.as_slice()) {
+                *x += share * y;
+            }
         }
     }
     Ok(())
