@@ -236,14 +236,58 @@ pub fn draw_figures(
 ) -> (Vec<ArmFigures>, Vec<ComparisonFigures>) {
     let n = streams.first().map_or(0, ArmStreams::n_cycles);
     let n_years = streams.iter().map(|s| program_years(s, n)).max().unwrap_or(n);
-    let factors = frame.factors(n, n_years);
-    let arms = streams.iter().map(|s| arm_figures_at(frame, &factors, s)).collect();
-    let comparisons = start_years
-        .iter()
-        .enumerate()
-        .map(|(k, &year)| compare_at(frame, &factors, &streams[0], &streams[k + 1], year, budget))
-        .collect();
-    (arms, comparisons)
+    with_factors(frame, n, n_years, |factors| {
+        let arms = streams.iter().map(|s| arm_figures_at(frame, factors, s)).collect();
+        let comparisons = start_years
+            .iter()
+            .enumerate()
+            .map(|(k, &year)| compare_at(frame, factors, &streams[0], &streams[k + 1], year, budget))
+            .collect();
+        (arms, comparisons)
+    })
+}
+
+/// The discount factors of the last frame a thread evaluated, with what they were computed for.
+struct KeptFactors {
+    cost_rate: DiscountRate,
+    outcome_rate: DiscountRate,
+    offset: f64,
+    n_cycles: usize,
+    factors: Factors,
+}
+
+thread_local! {
+    static FACTORS: std::cell::RefCell<Option<KeptFactors>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Calls `f` with [`Frame::factors`]`(n_cycles, n_years)`, kept per thread:
+/// the draws of a run share their frame.
+fn with_factors<T>(frame: &Frame, n_cycles: usize, n_years: usize, f: impl FnOnce(&Factors) -> T) -> T {
+    FACTORS.with(|cell| {
+        let Ok(mut kept) = cell.try_borrow_mut() else {
+            return f(&frame.factors(n_cycles, n_years));
+        };
+        let fits = kept.as_ref().is_some_and(|k| {
+            k.n_cycles == n_cycles
+                && k.factors.cost.len() >= n_years
+                && k.offset.to_bits() == frame.offset.to_bits()
+                && k.cost_rate == frame.cost_rate
+                && k.outcome_rate == frame.outcome_rate
+        });
+        if !fits {
+            *kept = Some(KeptFactors {
+                cost_rate: frame.cost_rate.clone(),
+                outcome_rate: frame.outcome_rate.clone(),
+                offset: frame.offset,
+                n_cycles,
+                factors: frame.factors(n_cycles, n_years),
+            });
+        }
+        match kept.as_ref() {
+            Some(k) => f(&k.factors),
+            None => f(&frame.factors(n_cycles, n_years)),
+        }
+    })
 }
 
 fn compare_at(
