@@ -169,10 +169,8 @@ impl Counts {
 struct Batch {
     children: u64,
     counts: Vec<Counts>,
-    /// Per arm: the histogram of lifetime costs (replicates and totals).
-    lifetime_cost: Vec<Histogram>,
-    /// Per arm: each child's lifetime cost with its histogram bin (batches),
-    /// added to a histogram when the batch is merged, in child order.
+    /// Per arm: each child's lifetime cost with its histogram bin (batches
+    /// only), added to the run's histogram in batch and child order.
     costs: Vec<Vec<(usize, f64)>>,
 }
 
@@ -182,7 +180,6 @@ impl Batch {
         Batch {
             children: 0,
             counts: (0..n_arms).map(|_| Counts::new(n_states, n_cycles)).collect(),
-            lifetime_cost: vec![Histogram::default(); n_arms],
             costs: Vec::new(),
         }
     }
@@ -192,7 +189,6 @@ impl Batch {
         Batch {
             children,
             counts: (0..n_arms).map(|_| Counts::new(n_states, n_cycles)).collect(),
-            lifetime_cost: Vec::new(),
             costs: vec![Vec::with_capacity(children as usize); n_arms],
         }
     }
@@ -207,12 +203,6 @@ impl Batch {
         self.children += other.children;
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             a.merge(b);
-        }
-        for (a, b) in self.lifetime_cost.iter_mut().zip(&other.lifetime_cost) {
-            a.merge(b);
-        }
-        for (a, b) in self.lifetime_cost.iter_mut().zip(&other.costs) {
-            b.iter().for_each(|&(bin, x)| a.push_binned(bin, x));
         }
     }
 }
@@ -302,6 +292,7 @@ pub fn run_with(
     let mut replicates: Vec<Batch> = (0..n_replicates)
         .map(|_| Batch::new(n_arms, model.n_states(), n_cycles))
         .collect();
+    let mut lifetime_cost = vec![Histogram::default(); n_arms];
     let mut first = 0;
     while first < n_batches {
         let last = (first + ROUND).min(n_batches);
@@ -321,7 +312,11 @@ pub fn run_with(
             )
             .collect();
         for (b, batch) in (first..last).zip(batches) {
-            replicates[(b % n_replicates) as usize].merge(&batch?);
+            let batch = batch?;
+            for (histogram, costs) in lifetime_cost.iter_mut().zip(&batch.costs) {
+                costs.iter().for_each(|&(bin, x)| histogram.push_binned(bin, x));
+            }
+            replicates[(b % n_replicates) as usize].merge(&batch);
         }
         first = last;
         if let Some(report) = progress {
@@ -344,7 +339,7 @@ pub fn run_with(
     Ok(MicrosimOutput {
         streams: streams_of(&total),
         replicates: replicates.iter().map(|r| (r.children, streams_of(r))).collect(),
-        lifetime_cost: total.lifetime_cost,
+        lifetime_cost,
         children: options.children,
     })
 }
