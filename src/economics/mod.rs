@@ -169,10 +169,11 @@ pub fn intervention_stream(streams: &ArmStreams) -> DMatrix<f64> {
     m
 }
 
-/// [`intervention_stream`] of payer `p` in cycle `t`, without building the matrix.
+/// [`intervention_stream`] of payer `p` in cycle `t`, without building the
+/// matrix; `own` is the intervention's column of cycle `t`.
 #[inline]
-fn paid_at(streams: &ArmStreams, p: usize, t: usize) -> f64 {
-    let x = streams.intervention[(p, t)];
+fn paid_at(streams: &ArmStreams, own: &[f64], p: usize, t: usize) -> f64 {
+    let x = own[p];
     match &streams.program {
         Some(program) if t == 0 => x + program.fixed_costs[p] / program.children_per_year,
         _ => x,
@@ -186,14 +187,21 @@ pub fn arm_figures(frame: &Frame, streams: &ArmStreams) -> ArmFigures {
 }
 
 fn arm_figures_at(frame: &Frame, factors: &Factors, streams: &ArmStreams) -> ArmFigures {
-    let cf = &factors.cost;
-    let cost_by_payer: Vec<f64> = (0..streams.care.nrows())
-        .map(|p| {
-            (0..streams.n_cycles())
-                .map(|t| (streams.care[(p, t)] + paid_at(streams, p, t)) * cf[t])
-                .sum()
-        })
-        .collect();
+    let (n, n_payers) = (streams.n_cycles(), streams.care.nrows());
+    let cf = &factors.cost[..n];
+    // Summed cycle by cycle for every payer at once; each payer's sum runs over cycles in order.
+    let mut cost_by_payer = vec![-0.0; n_payers];
+    for (t, (care, own)) in streams
+        .care
+        .as_slice()
+        .chunks_exact(n_payers.max(1))
+        .zip(streams.intervention.as_slice().chunks_exact(n_payers.max(1)))
+        .enumerate()
+    {
+        for (p, c) in cost_by_payer.iter_mut().enumerate() {
+            *c += (care[p] + paid_at(streams, own, p, t)) * cf[t];
+        }
+    }
     let cost = cost_by_payer
         .iter()
         .zip(&frame.included)
@@ -316,17 +324,32 @@ fn compare_at(
             *x += program.fixed_costs[p] / program.children_per_year;
         }
     }
-    let at = |m: &[f64], p: usize, t: usize| m[t * n_payers + p];
-
-    let by_payer: Vec<Flows> = (0..n_payers)
-        .map(|p| {
-            let savings = (0..n).map(|t| at(&saved, p, t) * cf[t]).sum();
-            let cost = (0..n).map(|t| at(&paid, p, t) * cf[t]).sum();
-            Flows {
-                cost,
-                savings,
-                net: savings - cost,
-            }
+    // Every payer's sums and paybacks at once, cycle by cycle; each runs over cycles in order.
+    let mut savings_p = vec![-0.0; n_payers];
+    let mut cost_p = vec![-0.0; n_payers];
+    let mut each = vec![Paybacks::default(); n_payers];
+    let mut all = Paybacks::default();
+    for t in 0..n {
+        let (saved, paid) = (
+            &saved[t * n_payers..(t + 1) * n_payers],
+            &paid[t * n_payers..(t + 1) * n_payers],
+        );
+        for p in 0..n_payers {
+            savings_p[p] += saved[p] * cf[t];
+            cost_p[p] += paid[p] * cf[t];
+            each[p].add(t, saved[p] - paid[p], cf[t]);
+        }
+        let s: f64 = (0..n_payers).filter(|p| frame.included[*p]).map(|p| saved[p]).sum();
+        let c: f64 = (0..n_payers).filter(|p| frame.included[*p]).map(|p| paid[p]).sum();
+        all.add(t, s - c, cf[t]);
+    }
+    let by_payer: Vec<Flows> = savings_p
+        .iter()
+        .zip(&cost_p)
+        .map(|(&savings, &cost)| Flows {
+            cost,
+            savings,
+            net: savings - cost,
         })
         .collect();
     let included = |p: &usize| frame.included[*p];
@@ -342,21 +365,8 @@ fn compare_at(
     } else {
         (None, None)
     };
-
-    let mut net = Vec::with_capacity(n);
-    net.extend((0..n).map(|t| {
-        let s: f64 = (0..n_payers).filter(included).map(|p| at(&saved, p, t)).sum();
-        let c: f64 = (0..n_payers).filter(included).map(|p| at(&paid, p, t)).sum();
-        s - c
-    }));
-    let payback = paybacks(&net, cf);
-    let payer_payback = (0..n_payers)
-        .map(|p| {
-            net.clear();
-            net.extend((0..n).map(|t| at(&saved, p, t) - at(&paid, p, t)));
-            paybacks(&net, cf)
-        })
-        .collect();
+    let payback = all.finish();
+    let payer_payback = each.iter().map(Paybacks::finish).collect();
 
     let of = &factors.outcome[..n];
     let incremental_outcomes: Vec<f64> = (0..streams.outcomes.nrows())
@@ -411,10 +421,57 @@ pub struct Payback {
     pub undiscounted: Option<f64>,
 }
 
-fn paybacks(net_yearly: &[f64], factors: &[f64]) -> Payback {
-    Payback {
-        discounted: payback_of(net_yearly.iter().zip(factors).map(|(x, d)| x * d)),
-        undiscounted: payback_of(net_yearly.iter().copied()),
+/// [`payback`] of a net flow and of its discounted flow, fed a cycle at a time.
+#[derive(Clone, Copy, Debug, Default)]
+struct Paybacks {
+    undiscounted: Crossing,
+    discounted: Crossing,
+}
+
+impl Paybacks {
+    #[inline]
+    fn add(&mut self, t: usize, net: f64, factor: f64) {
+        self.undiscounted.add(t, net);
+        self.discounted.add(t, net * factor);
+    }
+
+    fn finish(&self) -> Payback {
+        Payback {
+            discounted: self.discounted.finish(),
+            undiscounted: self.undiscounted.finish(),
+        }
+    }
+}
+
+/// The running state of [`payback`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Crossing {
+    cumulative: f64,
+    was_negative: bool,
+    at: Option<f64>,
+}
+
+impl Crossing {
+    #[inline]
+    fn add(&mut self, t: usize, x: f64) {
+        if self.at.is_some() {
+            return;
+        }
+        let before = self.cumulative;
+        self.cumulative += x;
+        if self.cumulative < 0.0 {
+            self.was_negative = true;
+        } else if self.was_negative {
+            self.at = Some(t as f64 + (-before) / (self.cumulative - before));
+        }
+    }
+
+    fn finish(&self) -> Option<f64> {
+        match self.at {
+            Some(at) => Some(at),
+            None if self.was_negative => None,
+            None => Some(0.0),
+        }
     }
 }
 
@@ -424,22 +481,11 @@ fn paybacks(net_yearly: &[f64], factors: &[f64]) -> Payback {
 /// linearly within the year it crosses zero. A flow that is never negative
 /// pays back at 0; one that never recovers has no payback (`None`).
 pub fn payback(net: &[f64]) -> Option<f64> {
-    payback_of(net.iter().copied())
-}
-
-fn payback_of(net: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut cumulative = 0.0;
-    let mut was_negative = false;
-    for (t, x) in net.enumerate() {
-        let before = cumulative;
-        cumulative += x;
-        if cumulative < 0.0 {
-            was_negative = true;
-        } else if was_negative {
-            return Some(t as f64 + (-before) / (cumulative - before));
-        }
+    let mut crossing = Crossing::default();
+    for (t, &x) in net.iter().enumerate() {
+        crossing.add(t, x);
     }
-    if was_negative { None } else { Some(0.0) }
+    crossing.finish()
 }
 
 fn program(
