@@ -531,6 +531,7 @@ impl<'a> Simulation<'a> {
                 })
                 .collect();
             // Added in draw order, whatever the thread that ran each draw.
+            let mut sums = Vec::with_capacity(outcomes.len());
             for outcome in outcomes {
                 let mut outcome = outcome?;
                 // Per-draw budgets are not reported; the expected streams carry the budget view.
@@ -538,8 +539,9 @@ impl<'a> Simulation<'a> {
                     c.program.budget = Vec::new();
                 }
                 draws.push(outcome.figures);
-                tree.push(outcome.streams, outcome.lifetime_cost);
+                sums.push((outcome.streams, outcome.lifetime_cost));
             }
+            tree.push_all(sums);
             start = end;
         }
         Ok(())
