@@ -265,6 +265,8 @@ struct KeptFactors {
 }
 
 thread_local! {
+    /// Buffers of [`compare_at`].
+    static SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
     static FACTORS: std::cell::RefCell<Option<KeptFactors>> = const { std::cell::RefCell::new(None) };
 }
 
@@ -309,14 +311,23 @@ fn compare_at(
     let n = streams.n_cycles();
     let n_payers = streams.care.nrows();
     let cf = &factors.cost[..n];
-    // saved[t·n_payers + p] and paid[…]: the status quo's care costs less the arm's, and the intervention's own.
-    let saved: Vec<f64> = status_quo
-        .care
-        .iter()
-        .zip(streams.care.iter())
-        .map(|(&x, &y)| difference(x, y))
-        .collect();
-    let mut paid = streams.intervention.as_slice().to_vec();
+    // saved[t·n_payers + p] and paid[…]: the status quo's care costs less the arm's, and the
+    // intervention's own; in buffers kept per thread.
+    let (mut saved, mut paid) = SCRATCH.with(|cell| {
+        cell.try_borrow_mut()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    });
+    saved.clear();
+    saved.extend(
+        status_quo
+            .care
+            .iter()
+            .zip(streams.care.iter())
+            .map(|(&x, &y)| difference(x, y)),
+    );
+    paid.clear();
+    paid.extend_from_slice(streams.intervention.as_slice());
     if let Some(program) = &streams.program
         && n > 0
     {
@@ -381,6 +392,12 @@ fn compare_at(
         .map(|&d| if d != 0.0 { Some(-npv / d) } else { None })
         .collect();
 
+    let program = program(frame, factors, streams, &saved, start_year, with_budget);
+    SCRATCH.with(|cell| {
+        if let Ok(mut s) = cell.try_borrow_mut() {
+            *s = (saved, paid);
+        }
+    });
     ComparisonFigures {
         savings,
         intervention_cost: cost,
@@ -392,7 +409,7 @@ fn compare_at(
         payer_payback,
         incremental_outcomes,
         icer,
-        program: program(frame, factors, streams, &saved, start_year, with_budget),
+        program,
         public_net,
         break_even: BreakEven::default(),
         npv_by_effect_scale: Vec::new(),

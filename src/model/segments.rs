@@ -33,6 +33,42 @@ pub struct Segments {
     dense: Vec<OnceLock<DMatrix<f64>>>,
 }
 
+/// Buffers of dropped segments, for the next compiled on the same thread:
+/// a PSA compiles the same shape of tables for every draw.
+#[derive(Default)]
+struct Kept {
+    cut: Vec<bool>,
+    band_at: Vec<u32>,
+    ages: Vec<(u32, u32)>,
+    of_age: Vec<u32>,
+    row_start: Vec<u32>,
+    cols: Vec<u32>,
+    probs: Vec<f64>,
+    stay: Vec<f64>,
+    dense: Vec<OnceLock<DMatrix<f64>>>,
+}
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Kept> = std::cell::RefCell::default();
+}
+
+impl Drop for Segments {
+    fn drop(&mut self) {
+        KEPT.with(|cell| {
+            if let Ok(mut k) = cell.try_borrow_mut() {
+                k.ages = std::mem::take(&mut self.ages);
+                k.of_age = std::mem::take(&mut self.of_age);
+                k.row_start = std::mem::take(&mut self.row_start);
+                k.cols = std::mem::take(&mut self.cols);
+                k.probs = std::mem::take(&mut self.probs);
+                k.stay = std::mem::take(&mut self.stay);
+                self.dense.clear();
+                k.dense = std::mem::take(&mut self.dense);
+            }
+        });
+    }
+}
+
 /// One row of a segment: where children move and with which probability.
 #[derive(Clone, Copy, Debug)]
 pub struct Row<'a> {
@@ -65,8 +101,16 @@ impl Segments {
         let n = scenario.states.len();
         let n_ages = end_age.saturating_sub(start_age) as usize;
 
+        // Buffers of the segments a thread compiled before, kept by `Drop`.
+        let mut kept = KEPT.with(|cell| {
+            cell.try_borrow_mut()
+                .map(|mut k| std::mem::take(&mut *k))
+                .unwrap_or_default()
+        });
         // Ages at which some band starts or ends split the horizon.
-        let mut cut = vec![false; n_ages + 1];
+        let mut cut = std::mem::take(&mut kept.cut);
+        cut.clear();
+        cut.resize(n_ages + 1, false);
         cut[0] = true;
         cut[n_ages] = true;
         let clip = |a: u32| (a.clamp(start_age, end_age) - start_age) as usize;
@@ -77,8 +121,10 @@ impl Segments {
                 cut[b] = true;
             }
         }
-        let mut ages = Vec::new();
-        let mut of_age = Vec::with_capacity(n_ages);
+        let mut ages = std::mem::take(&mut kept.ages);
+        ages.clear();
+        let mut of_age = std::mem::take(&mut kept.of_age);
+        of_age.clear();
         let mut from = 0;
         for (a, &at_cut) in cut.iter().enumerate().skip(1) {
             if at_cut {
@@ -90,7 +136,9 @@ impl Segments {
         let n_segments = ages.len();
 
         // The band of each state in each segment (bands of a state never overlap).
-        let mut band_at = vec![u32::MAX; n_segments * n];
+        let mut band_at = std::mem::take(&mut kept.band_at);
+        band_at.clear();
+        band_at.resize(n_segments * n, u32::MAX);
         let mut n_moves = 0;
         for (i, band) in scenario.bands.iter().enumerate() {
             let (a, b) = (clip(band.ages.0), clip(band.ages.1));
@@ -102,10 +150,18 @@ impl Segments {
             }
         }
 
-        let mut row_start = Vec::with_capacity(n_segments * (n + 1));
-        let mut cols = Vec::with_capacity(n_moves);
-        let mut probs = Vec::with_capacity(n_moves);
-        let mut stay = Vec::with_capacity(n_segments * n);
+        let mut row_start = std::mem::take(&mut kept.row_start);
+        row_start.clear();
+        row_start.reserve(n_segments * (n + 1));
+        let mut cols = std::mem::take(&mut kept.cols);
+        cols.clear();
+        cols.reserve(n_moves);
+        let mut probs = std::mem::take(&mut kept.probs);
+        probs.clear();
+        probs.reserve(n_moves);
+        let mut stay = std::mem::take(&mut kept.stay);
+        stay.clear();
+        stay.reserve(n_segments * n);
         for (k, &(age, _)) in ages.iter().enumerate() {
             let mut failed: Option<(usize, f64)> = None;
             for s in 0..n {
@@ -141,6 +197,15 @@ impl Segments {
                 )));
             }
         }
+        let mut dense = std::mem::take(&mut kept.dense);
+        dense.clear();
+        dense.resize_with(n_segments, OnceLock::new);
+        KEPT.with(|cell| {
+            if let Ok(mut k) = cell.try_borrow_mut() {
+                k.cut = cut;
+                k.band_at = band_at;
+            }
+        });
         Ok(Segments {
             n_states: n,
             start_age,
@@ -150,7 +215,7 @@ impl Segments {
             cols,
             probs,
             stay,
-            dense: (0..n_segments).map(|_| OnceLock::new()).collect(),
+            dense,
         })
     }
 
