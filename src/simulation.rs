@@ -32,7 +32,7 @@ pub const MAX_CHILDREN: u64 = 10_000_000_000;
 const FIRST_ROUND: u64 = 200;
 /// Draws evaluated in parallel before their streams are summed: bounds the
 /// memory of a run, whatever its number of draws. It does not change any result.
-const CHUNK: u64 = 256;
+const CHUNK: u64 = 32;
 
 /// How the expected streams of a draw are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
