@@ -20,7 +20,7 @@ fn kernels(c: &mut Criterion) {
         ("default scenario", lifecost::scenario::DEFAULT_SCENARIO_TOML, 10_000),
     ] {
         let scenario = Scenario::from_toml_str(text).expect("valid");
-        let model = Model::compile(&scenario, &scenario.base_values()).expect("compiles");
+        let model = Model::compile_lean(&scenario, &scenario.base_values()).expect("compiles");
         let value = valuation(&Frame::new(&scenario, scenario.perspective()), &model);
         let person_years = children * model.n_cycles() as u64 * model.arms.len() as u64;
         group.throughput(Throughput::Elements(person_years));

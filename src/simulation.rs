@@ -626,11 +626,8 @@ impl<'a> Simulation<'a> {
     /// Compiles and runs one draw with the configured engine.
     fn evaluate(&self, draw: u64, values: &[f64], children: u64, progress: Option<Progress<'_>>) -> Result<Outcome> {
         let scenario = self.scenario;
-        // The cohort engine reads the tables once per age segment; the microsimulation, per age.
-        let model = match self.engine {
-            Engine::Cohort => Model::compile_lean(scenario, values)?,
-            Engine::Microsim => Model::compile(scenario, values)?,
-        };
+        // Both engines read the tables once per age segment.
+        let model = Model::compile_lean(scenario, values)?;
         let frame = self.frame();
         let mut outcome = match self.engine {
             Engine::Cohort => {

@@ -22,7 +22,7 @@ fn peer_with(changes: &[(&str, &str)], extra: &str) -> Scenario {
 }
 
 fn simulate(scenario: &Scenario, kernel: Kernel, children: u64, seed: u64, crn: bool) -> MicrosimOutput {
-    let model = Model::compile(scenario, &scenario.base_values()).unwrap();
+    let model = Model::compile_lean(scenario, &scenario.base_values()).unwrap();
     let frame = Frame::new(scenario, scenario.perspective());
     let options = MicrosimOptions {
         seed,

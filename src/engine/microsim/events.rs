@@ -1,8 +1,8 @@
 //! The event kernel: children moved from one move to the next.
 //!
 //! Within a *stretch* of cycles where every arm's row of probabilities
-//! stays the same as long as the child stays where it is — the same band of
-//! the age tables, the same phase of every effect, no enrolment due, no
+//! stays the same as long as the child stays where it is — the same age
+//! segment of the tables, the same phase of every effect, no enrolment due, no
 //! history rule about to switch — the arms move together by the maximal
 //! coupling of [`super::steps`], and every arm stays put in a cycle with one
 //! probability `c`: the length of the interval of random numbers on which
@@ -15,7 +15,7 @@
 //!
 //! The stay cycles are booked at once: their cost from prefix sums of the
 //! discount factors, their occupancy as one span of cycles. A stretch ends
-//! early at the horizon, at the next age band, when an effect leaves its
+//! early at the horizon, at the next age segment, when an effect leaves its
 //! full-strength years (a fading effect changes every cycle, so its
 //! stretches last one cycle), when an enrolment comes due, and when a
 //! minimum-years rule switches on.
@@ -38,13 +38,14 @@ pub(crate) struct Plan {
     n_states: usize,
     /// `sums[t]`: the discount factors of the cycles before `t`, added up.
     sums: Vec<f64>,
-    /// Per age index: one past the last age index with the same table.
-    band_end: Vec<usize>,
-    /// Per age index: the first age index with the same table.
-    band_start: Vec<usize>,
+    /// Per age index: the age segment of the model's tables
+    /// ([`Model::segments`]) that holds it.
+    segment: Vec<usize>,
+    /// Per age index: one past the last age index of its segment.
+    segment_end: Vec<usize>,
     /// Rows of `2S` numbers, a row's probabilities then their cumulative
     /// sums: first the rows that keep a child where it is (one per state),
-    /// then the status-quo tables' rows, per age index and state.
+    /// then the status-quo tables' rows, per segment and state.
     rows: Vec<f64>,
     /// Per row of `rows`: one over the log of its probability of staying.
     inv_ln_stay: Vec<f64>,
@@ -54,7 +55,7 @@ pub(crate) struct Plan {
     /// Per arm and state: the arm's intervention enrols from the state.
     enrols: Vec<bool>,
     /// Per arm: once its child has been offered the intervention, the arm's
-    /// rows depend only on state, age band and participation (effects at
+    /// rows depend only on state, age segment and participation (effects at
     /// full strength for good, no history rules).
     settled: Vec<bool>,
 }
@@ -62,24 +63,14 @@ pub(crate) struct Plan {
 impl Plan {
     pub(crate) fn new(model: &Model, factors: &[f64]) -> Self {
         let n = model.n_states();
-        let ages = model.tables.len();
-        let mut band_end = vec![ages; ages];
-        for i in (0..ages.saturating_sub(1)).rev() {
-            band_end[i] = if model.tables[i + 1] == model.tables[i] {
-                band_end[i + 1]
-            } else {
-                i + 1
-            };
-        }
-        let mut band_start = vec![0; ages];
-        for i in 1..ages {
-            band_start[i] = if model.tables[i] == model.tables[i - 1] {
-                band_start[i - 1]
-            } else {
-                i
-            };
-        }
-        let mut rows = Vec::with_capacity(2 * n * n * (ages + 1));
+        let segments = model.segments();
+        let ages = model.start_age..model.end_age;
+        let segment: Vec<usize> = ages.clone().map(|age| segments.at_age(age)).collect();
+        let segment_end = segment
+            .iter()
+            .map(|&k| (segments.ages(k).1 - model.start_age) as usize)
+            .collect();
+        let mut rows = Vec::with_capacity(2 * n * n * (segments.len() + 1));
         let mut push = |p: &mut dyn Iterator<Item = f64>| {
             let first = rows.len();
             rows.extend(p);
@@ -92,7 +83,8 @@ impl Plan {
         for s in 0..n {
             push(&mut (0..n).map(|j| f64::from(u8::from(j == s))));
         }
-        for m in &model.tables {
+        for k in 0..segments.len() {
+            let m = segments.table(k);
             for s in 0..n {
                 push(&mut (0..n).map(|j| m[(s, j)]));
             }
@@ -137,8 +129,8 @@ impl Plan {
         Plan {
             n_states: n,
             sums,
-            band_end,
-            band_start,
+            segment,
+            segment_end,
             rows,
             inv_ln_stay,
             shaped,
@@ -152,13 +144,13 @@ impl Plan {
         Row::Plan(s)
     }
 
-    /// The status-quo row out of `s` at age index `at` (the same for a whole band).
+    /// The status-quo row out of `s` at age index `at` (the same for a whole segment).
     fn table(&self, at: usize, s: usize) -> Row {
         Row::Plan(self.table_index(at, s))
     }
 
     fn table_index(&self, at: usize, s: usize) -> usize {
-        (1 + self.band_start[at]) * self.n_states + s
+        (1 + self.segment[at]) * self.n_states + s
     }
 
     /// Rows in the plan.
@@ -176,7 +168,7 @@ enum Row {
     Changed(usize),
 }
 
-/// A changed row is the same for the same arm, state, age band, effect
+/// A changed row is the same for the same arm, state, age segment, effect
 /// phase (a code, see [`Walker::phase`]) and set of history rules that hold.
 type Key = (usize, usize, usize, u64, u64);
 
@@ -292,7 +284,7 @@ impl<'a> Walker<'a> {
         while t < n {
             let age = group.start_age + t as u32;
             let at = age0 + t;
-            let mut stretch = (plan.band_end[at] - at).min(n - t);
+            let mut stretch = (plan.segment_end[at] - at).min(n - t);
             for a in arms.clone() {
                 let path = &mut self.paths[a];
                 let s = path.state;
@@ -482,7 +474,7 @@ impl<'a> Walker<'a> {
         let phase = self.paths[a]
             .enrolled_at
             .map_or(0, |k| phase(self.effects(a), s, t - k));
-        Some((a, s, self.shared.plan.band_start[at], phase, rules))
+        Some((a, s, self.shared.plan.segment[at], phase, rules))
     }
 
     fn effects(&self, a: usize) -> &'a [EffectModel] {

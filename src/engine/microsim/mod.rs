@@ -207,19 +207,22 @@ impl Batch {
     }
 }
 
-/// Rows of the status-quo tables as cumulative sums, per age: `[age][s·S + j]`.
+/// Rows of the status-quo tables as cumulative sums, per age segment
+/// ([`Model::segments`]): `[segment][s·S + j]`.
 struct Cumulative {
     n_states: usize,
+    /// Per age index: its segment.
+    segment: Vec<usize>,
     rows: Vec<Vec<f64>>,
 }
 
 impl Cumulative {
     fn new(model: &Model) -> Self {
         let n = model.n_states();
-        let rows = model
-            .tables
-            .iter()
-            .map(|m| {
+        let segments = model.segments();
+        let rows = (0..segments.len())
+            .map(|k| {
+                let m = segments.table(k);
                 let mut c = vec![0.0; n * n];
                 for s in 0..n {
                     let mut acc = 0.0;
@@ -231,12 +234,19 @@ impl Cumulative {
                 c
             })
             .collect();
-        Cumulative { n_states: n, rows }
+        let segment = (model.start_age..model.end_age)
+            .map(|age| segments.at_age(age))
+            .collect();
+        Cumulative {
+            n_states: n,
+            segment,
+            rows,
+        }
     }
 
     #[inline]
     fn row(&self, age_index: usize, s: usize) -> &[f64] {
-        &self.rows[age_index][s * self.n_states..(s + 1) * self.n_states]
+        &self.rows[self.segment[age_index]][s * self.n_states..(s + 1) * self.n_states]
     }
 }
 
