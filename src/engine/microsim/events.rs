@@ -149,6 +149,12 @@ impl Plan {
         Row::Plan(self.table_index(at, s))
     }
 
+    /// The cumulative sums of the status-quo row out of `s` at age index `at`.
+    pub(super) fn cumulative(&self, at: usize, s: usize) -> &[f64] {
+        let (n, i) = (self.n_states, self.table_index(at, s));
+        &self.rows[2 * n * i + n..2 * n * (i + 1)]
+    }
+
     fn table_index(&self, at: usize, s: usize) -> usize {
         (1 + self.segment[at]) * self.n_states + s
     }
@@ -208,15 +214,8 @@ impl<'a> Walker<'a> {
         let model = shared.model;
         let arms = model.arms.len();
         let idle = ArmPath {
-            state: 0,
-            offered: false,
-            enrolled_at: None,
-            ever: 0,
-            years_in_state: 0,
-            care: 0.0,
-            paid: 0.0,
             done: true,
-            since: 0,
+            ..ArmPath::start(shared.valuation, 0, 0)
         };
         Walker {
             shared,
@@ -267,17 +266,7 @@ impl<'a> Walker<'a> {
         let take = rng::uniform(stream);
         for a in arms.clone() {
             let state = pick_start(start, group.start.as_slice());
-            self.paths[a] = ArmPath {
-                state,
-                offered: false,
-                enrolled_at: None,
-                ever: super::bit(state),
-                years_in_state: 0,
-                care: 0.0,
-                paid: val.fixed[a] * val.factors.first().copied().unwrap_or(1.0),
-                done: false,
-                since: 0,
-            };
+            self.paths[a] = ArmPath::start(val, a, state);
         }
 
         let mut t = 0;

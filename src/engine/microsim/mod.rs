@@ -207,49 +207,6 @@ impl Batch {
     }
 }
 
-/// Rows of the status-quo tables as cumulative sums, per age segment
-/// ([`Model::segments`]): `[segment][s·S + j]`.
-struct Cumulative {
-    n_states: usize,
-    /// Per age index: its segment.
-    segment: Vec<usize>,
-    rows: Vec<Vec<f64>>,
-}
-
-impl Cumulative {
-    fn new(model: &Model) -> Self {
-        let n = model.n_states();
-        let segments = model.segments();
-        let rows = (0..segments.len())
-            .map(|k| {
-                let m = segments.table(k);
-                let mut c = vec![0.0; n * n];
-                for s in 0..n {
-                    let mut acc = 0.0;
-                    for j in 0..n {
-                        acc += m[(s, j)];
-                        c[s * n + j] = acc;
-                    }
-                }
-                c
-            })
-            .collect();
-        let segment = (model.start_age..model.end_age)
-            .map(|age| segments.at_age(age))
-            .collect();
-        Cumulative {
-            n_states: n,
-            segment,
-            rows,
-        }
-    }
-
-    #[inline]
-    fn row(&self, age_index: usize, s: usize) -> &[f64] {
-        &self.rows[self.segment[age_index]][s * self.n_states..(s + 1) * self.n_states]
-    }
-}
-
 /// First state whose cumulative probability exceeds `u`; `stay` when rounding leaves `u` above them all.
 #[inline]
 fn invert(u: f64, cumulative: &[f64], stay: usize) -> usize {
@@ -292,7 +249,6 @@ pub fn run_with(
     let shared = Shared {
         model,
         valuation,
-        cumulative: Cumulative::new(model),
         plan: events::Plan::new(model, &valuation.factors),
     };
     let groups = group_bounds(model, options.children);
@@ -373,7 +329,6 @@ fn group_bounds(model: &Model, children: u64) -> Vec<u64> {
 struct Shared<'a> {
     model: &'a Model,
     valuation: &'a Valuation,
-    cumulative: Cumulative,
     plan: events::Plan,
 }
 
@@ -430,6 +385,24 @@ struct ArmPath {
     done: bool,
     /// The cycle from whose start the child has been in `state`.
     since: usize,
+}
+
+impl ArmPath {
+    /// Arm `a`'s child at the start of its horizon in `state`, charged
+    /// its share of the program's fixed costs.
+    fn start(val: &Valuation, a: usize, state: usize) -> Self {
+        ArmPath {
+            state,
+            offered: false,
+            enrolled_at: None,
+            ever: bit(state),
+            years_in_state: 0,
+            care: 0.0,
+            paid: val.fixed[a] * val.factors.first().copied().unwrap_or(1.0),
+            done: false,
+            since: 0,
+        }
+    }
 }
 
 /// Books the move of arm `a`'s child to `next` in cycle `t` of its `n`:

@@ -3,9 +3,8 @@
 //! It is the reference the event kernel ([`super::events`]) is tested
 //! against: both give the same joint law of the arms' paths.
 
-use super::{
-    ArmPath, Batch, Cumulative, Shared, Stream, Valuation, bit, book_move, coupled, holds, invert, offer, pick_start,
-};
+use super::events::Plan;
+use super::{ArmPath, Batch, Shared, Stream, Valuation, book_move, coupled, holds, invert, offer, pick_start};
 use crate::engine::{EngineError, rng};
 use crate::model::{GroupModel, Model, apply_effects};
 
@@ -21,7 +20,7 @@ impl<'a> Stepper<'a> {
         Stepper {
             ctx: Context {
                 model,
-                cumulative: &shared.cumulative,
+                plan: &shared.plan,
                 valuation: shared.valuation,
             },
             scratch: Scratch::new(model.n_states(), model.arms.len()),
@@ -58,7 +57,7 @@ impl Scratch {
 
 struct Context<'a> {
     model: &'a Model,
-    cumulative: &'a Cumulative,
+    plan: &'a Plan,
     valuation: &'a Valuation,
 }
 
@@ -92,18 +91,7 @@ impl Context<'_> {
         scratch.paths.clear();
         for a in 0..n_arms {
             let state = pick_start(draws[stream_of(a)].0, group.start.as_slice());
-            let paid = val.fixed[a] * val.factors.first().copied().unwrap_or(1.0);
-            scratch.paths.push(ArmPath {
-                state,
-                offered: false,
-                enrolled_at: None,
-                ever: bit(state),
-                years_in_state: 0,
-                care: 0.0,
-                paid,
-                done: false,
-                since: 0,
-            });
+            scratch.paths.push(ArmPath::start(val, a, state));
         }
 
         let mut u = vec![0.0; streams.len()];
@@ -243,7 +231,7 @@ impl Context<'_> {
             return s;
         }
         if !modified {
-            return invert(u, self.cumulative.row(age_index, s), s);
+            return invert(u, self.plan.cumulative(age_index, s), s);
         }
         let mut acc = 0.0;
         for (c, r) in scratch.cumulative.iter_mut().zip(&scratch.rows[a]) {
