@@ -118,9 +118,13 @@
 //! which the cohort engine refuses. A single microsimulation draw gets its
 //! standard errors from 64 replicates of the children (batch means).
 //! [`Simulation::precision`] adds draws (or, in a single microsimulation
-//! draw, doubles the children) until the standard error of every NPV is at
-//! most the asked share of it, or a cap is reached; [`RunResult::stop`]
-//! says which.
+//! draw, re-runs with more children) until the standard error of every NPV
+//! is at most the asked share of it, or a cap is reached; [`RunResult::stop`]
+//! says which. The first round has 200 draws; each further round aims 5 %
+//! past the size the last round's standard errors predict (they fall as
+//! one over the square root of the size), growing by at least an eighth and
+//! at most doubling. The draws of a run are the first draws of a longer
+//! one, so the result is that of a fixed run of its number of draws.
 //!
 //! ## Budget analyses
 //!

@@ -126,6 +126,7 @@ impl Block {
             a.merge(b);
         }
         self.size += right.size;
+        crate::engine::cohort::recycle(right.streams);
     }
 }
 
@@ -149,30 +150,29 @@ impl TreeSum {
         }
     }
 
-    /// Adds the draws that follow, one set of streams (and histograms) each,
-    /// in draw order. The aligned blocks among them are summed in parallel,
-    /// each in the same tree as adding its draws one at a time: the sum is
-    /// the same to the bit, and the run's threads share the adding.
-    pub fn push_all(&mut self, draws: Vec<(Vec<ArmStreams>, Vec<Histogram>)>) {
-        let mut draws = draws.into_iter();
-        let mut left = draws.len() as u64;
-        while left > 0 {
-            // The largest aligned block that starts at the next draw and fits.
-            let mut size = 1u64;
-            while self.next % (2 * size) == 0 && 2 * size <= left {
-                size *= 2;
-            }
-            let items: Vec<_> = draws.by_ref().take(size as usize).collect();
-            self.stack.push(tree_block(self.next, items));
-            self.next += size;
-            left -= size;
-            while let [.., l, r] = self.stack.as_slice()
-                && halves((l.first, l.size), (r.first, r.size))
-                && let Some(right) = self.stack.pop()
-                && let Some(left) = self.stack.last_mut()
-            {
-                left.absorb(right);
-            }
+    /// Adds the next draw's streams (and histograms).
+    pub fn push(&mut self, streams: Vec<ArmStreams>, lifetime_cost: Vec<Histogram>) {
+        self.push_block(Block {
+            first: self.next,
+            size: 1,
+            streams,
+            lifetime_cost,
+        });
+    }
+
+    /// Adds the sum of the aligned block of draws that follows (see
+    /// [`aligned_blocks`]): the same to the bit as adding its draws one at a
+    /// time, since no piece of an aligned block pairs with a block before it.
+    pub fn push_block(&mut self, block: Block) {
+        debug_assert!(block.first == self.next && block.first % block.size == 0);
+        self.next += block.size;
+        self.stack.push(block);
+        while let [.., l, r] = self.stack.as_slice()
+            && halves((l.first, l.size), (r.first, r.size))
+            && let Some(right) = self.stack.pop()
+            && let Some(left) = self.stack.last_mut()
+        {
+            left.absorb(right);
         }
     }
 
@@ -182,23 +182,21 @@ impl TreeSum {
     }
 }
 
-/// The sum of the aligned block of draws `first..first + items.len()` (a
-/// power of two): halves summed in parallel, the right added to the left.
-fn tree_block(first: u64, mut items: Vec<(Vec<ArmStreams>, Vec<Histogram>)>) -> Block {
-    if items.len() <= 1 {
-        let (streams, lifetime_cost) = items.pop().unwrap_or_default();
-        return Block {
-            first,
-            size: 1,
-            streams,
-            lifetime_cost,
-        };
+/// `range` cut into aligned blocks `(first, size)` of at most `most` draws
+/// (a power of two), each as large as its start and the range allow: the
+/// pieces a run evaluates one task each and adds to its [`TreeSum`].
+pub(crate) fn aligned_blocks(range: Range<u64>, most: u64) -> Vec<(u64, u64)> {
+    let mut blocks = Vec::new();
+    let mut next = range.start;
+    while next < range.end {
+        let mut size = 1u64;
+        while 2 * size <= most && next % (2 * size) == 0 && 2 * size <= range.end - next {
+            size *= 2;
+        }
+        blocks.push((next, size));
+        next += size;
     }
-    let right = items.split_off(items.len() / 2);
-    let half = items.len() as u64;
-    let (mut left, right) = rayon::join(|| tree_block(first, items), || tree_block(first + half, right));
-    left.absorb(right);
-    left
+    blocks
 }
 
 /// `(first, size)` of the blocks a [`TreeSum`] over `range` ends with.

@@ -13,7 +13,7 @@ use crate::model::Model;
 use crate::param::ParamId;
 use crate::result::RunResult;
 use crate::scenario::{Perspective, Scenario, Sroi};
-use crate::shard::{Block, Part, Settings, TreeSum};
+use crate::shard::{Block, Part, Settings, TreeSum, aligned_blocks};
 use crate::stats::{DistributionSummary, Histogram};
 
 /// The seed used when none is given. The library never takes entropy from the OS.
@@ -30,9 +30,11 @@ pub const MAX_DRAWS: u64 = 10_000_000;
 pub const MAX_CHILDREN: u64 = 10_000_000_000;
 /// Draws per round of adaptive precision, before the first check.
 const FIRST_ROUND: u64 = 200;
-/// Draws evaluated in parallel before their streams are summed: bounds the
-/// memory of a run, whatever its number of draws. It does not change any result.
-const CHUNK: u64 = 32;
+/// Most draws one task evaluates and sums (a power of two). It does not change any result.
+const BLOCK: u64 = 16;
+/// Blocks evaluated in parallel before they are added to the run's sum:
+/// bounds the memory of a run, whatever its number of draws.
+const ROUND: usize = 64;
 
 /// How the expected streams of a draw are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -232,7 +234,9 @@ impl<'a> Simulation<'a> {
 
     /// Keep adding draws (with draws) or children (a microsimulation without
     /// draws) until the Monte Carlo standard error of every NPV is at most
-    /// `relative · |NPV|`, or a cap is reached. The default is no target.
+    /// `relative · |NPV|`, or a cap is reached. Each round aims 5 % past the
+    /// size the last one's standard errors predict, within an eighth more
+    /// and twice as many (see the crate docs). The default is no target.
     pub fn precision(mut self, relative: f64) -> Self {
         self.precision = Some(relative);
         self
@@ -454,6 +458,7 @@ impl<'a> Simulation<'a> {
         let mut stop = Stop::Fixed;
         loop {
             let outcome = self.evaluate(0, base, children, self.progress)?;
+            let mut needed = f64::INFINITY;
             let done = match self.precision {
                 Some(p) if self.engine == Engine::Microsim => {
                     let precise = precise_enough(&outcome, p);
@@ -462,6 +467,7 @@ impl<'a> Simulation<'a> {
                     } else if children >= self.max_children {
                         stop = Stop::Cap;
                     }
+                    needed = children_needed(&outcome, children, p);
                     precise || children >= self.max_children
                 }
                 _ => true,
@@ -478,7 +484,7 @@ impl<'a> Simulation<'a> {
                     stop,
                 ));
             }
-            children = (children * 2).min(self.max_children);
+            children = next_size(children, needed, self.max_children);
         }
     }
 
@@ -502,49 +508,63 @@ impl<'a> Simulation<'a> {
                     if len >= self.max_draws {
                         break Stop::Cap;
                     }
-                    target = (len * 2).min(self.max_draws);
+                    target = next_size(len, draws_needed(&draws, p), self.max_draws);
                 }
             }
         };
         self.finish(draws, tree.into_blocks(), stop)
     }
 
-    /// Evaluates draws `range` in parallel, a chunk at a time, and adds them
-    /// in draw order: figures to `draws`, streams to `tree`. Progress counts
-    /// up to `planned`.
+    /// Evaluates draws `range` in parallel and adds them in draw order:
+    /// figures to `draws`, streams to `tree`. Each task evaluates an aligned
+    /// block of draws one after another and sums them in the tree's order,
+    /// its results written into the memory of those it has summed; the
+    /// blocks are added in order. Progress counts up to `planned`.
     fn sum_draws(&self, range: Range<u64>, planned: u64, draws: &mut Vec<Figures>, tree: &mut TreeSum) -> Result<()> {
         let done = AtomicU64::new(draws.len() as u64);
-        let mut start = range.start;
-        while start < range.end {
-            let end = range.end.min(start.saturating_add(CHUNK));
-            let outcomes: Vec<Result<Outcome>> = (start..end)
-                .into_par_iter()
-                .map(|d| {
-                    let values = self.with_overrides(draw_values(self.scenario, self.seed, d));
-                    let out = self
-                        .evaluate(d, &values, self.children, None)
-                        .map_err(|e| with_draw(e, d));
-                    if let Some(report) = self.progress {
-                        report(done.fetch_add(1, Ordering::Relaxed) + 1, planned);
-                    }
-                    out
-                })
+        let blocks = aligned_blocks(range, BLOCK);
+        for round in blocks.chunks(ROUND) {
+            let sums: Vec<Result<(Vec<Figures>, Block)>> = round
+                .par_iter()
+                .map(|&(first, size)| self.sum_block(first, size, &done, planned))
                 .collect();
-            // Added in draw order, whatever the thread that ran each draw.
-            let mut sums = Vec::with_capacity(outcomes.len());
-            for outcome in outcomes {
-                let mut outcome = outcome?;
-                // Per-draw budgets are not reported; the expected streams carry the budget view.
-                for c in &mut outcome.figures.comparisons {
-                    c.program.budget = Vec::new();
-                }
-                draws.push(outcome.figures);
-                sums.push((outcome.streams, outcome.lifetime_cost));
+            // Added in draw order, whatever the thread that ran each block.
+            for sum in sums {
+                let (figures, block) = sum?;
+                draws.extend(figures);
+                tree.push_block(block);
             }
-            tree.push_all(sums);
-            start = end;
         }
         Ok(())
+    }
+
+    /// The figures of the aligned block of draws `first..first + size` and the sum of their streams.
+    fn sum_block(&self, first: u64, size: u64, done: &AtomicU64, planned: u64) -> Result<(Vec<Figures>, Block)> {
+        let mut figures = Vec::with_capacity(size as usize);
+        let mut tree = TreeSum::new(first);
+        for d in first..first + size {
+            let values = self.with_overrides(draw_values(self.scenario, self.seed, d));
+            let mut outcome = self
+                .evaluate(d, &values, self.children, None)
+                .map_err(|e| with_draw(e, d))?;
+            if let Some(report) = self.progress {
+                report(done.fetch_add(1, Ordering::Relaxed) + 1, planned);
+            }
+            // Per-draw budgets are not reported; the expected streams carry the budget view.
+            for c in &mut outcome.figures.comparisons {
+                c.program.budget = Vec::new();
+            }
+            figures.push(outcome.figures);
+            tree.push(outcome.streams, outcome.lifetime_cost);
+        }
+        let mut blocks = tree.into_blocks();
+        match (blocks.pop(), blocks.is_empty()) {
+            (Some(block), true) => Ok((figures, block)),
+            _ => Err(Error::Scenario(ScenarioError::new(
+                "draws",
+                format!("{first}..{} is not an aligned block of draws", first + size),
+            ))),
+        }
     }
 
     /// The result of `draws` whose streams sum to `blocks`: the expected
@@ -848,6 +868,47 @@ fn npv_precise(draws: &[Figures], relative: f64) -> bool {
         let values: Vec<f64> = draws.iter().map(|d| d.comparisons[k].npv).collect();
         crate::stats::Estimate::from_draws(&values).is_some_and(|e| draws.len() > 1 && e.se <= relative * e.mean.abs())
     })
+}
+
+/// The children a single microsimulation draw needs for every NPV to reach
+/// `relative`, predicted from the standard errors of its `children`, which
+/// fall as one over the square root of the children.
+fn children_needed(outcome: &Outcome, children: u64, relative: f64) -> f64 {
+    let needed = outcome.figures.comparisons.iter().enumerate().map(|(k, c)| {
+        let se = crate::result::replicate_se(&outcome.replicates, c.npv, |d| Some(d.comparisons[k].npv));
+        children as f64 * (se / (relative * c.npv.abs())).powi(2)
+    });
+    needed.fold(0.0, f64::max)
+}
+
+/// The draws every expected NPV needs to reach `relative`, predicted from
+/// the standard errors of `draws` (they fall as one over the square root of the draws).
+fn draws_needed(draws: &[Figures], relative: f64) -> f64 {
+    let n_comparisons = draws.first().map_or(0, |d| d.comparisons.len());
+    let needed = (0..n_comparisons).map(|k| {
+        let values: Vec<f64> = draws.iter().map(|d| d.comparisons[k].npv).collect();
+        crate::stats::Estimate::from_draws(&values).map_or(f64::INFINITY, |e| {
+            draws.len() as f64 * (e.se / (relative * e.mean.abs())).powi(2)
+        })
+    });
+    needed.fold(0.0, f64::max)
+}
+
+/// The size of the next round of adaptive precision after a round of `n`
+/// (draws or children) fell short: 5 % past the `needed` its standard
+/// errors predict, so that one more round usually suffices, but at least an
+/// eighth more than `n` and at most twice `n` (a prediction from a small
+/// round is rough), and at most `cap`.
+fn next_size(n: u64, needed: f64, cap: u64) -> u64 {
+    let most = n.saturating_mul(2);
+    let least = n.saturating_add((n / 8).max(1));
+    let aimed = (1.05 * needed).ceil();
+    let next = if aimed.is_finite() && aimed < most as f64 {
+        (aimed as u64).max(least)
+    } else {
+        most
+    };
+    next.min(cap)
 }
 
 fn with_draw(e: Error, draw: u64) -> Error {

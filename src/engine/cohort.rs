@@ -63,7 +63,13 @@ fn run_in(
     status_quo: Option<&ArmStreams>,
     scratch: &mut Scratch,
 ) -> Result<ArmStreams, EngineError> {
-    let mut out = ArmStreams::zeros(arm, model);
+    let mut out = match scratch.spare.pop() {
+        Some(mut spare) => {
+            spare.reset(arm, model);
+            spare
+        }
+        None => ArmStreams::zeros(arm, model),
+    };
     scratch.plan.set(model, arm, scale);
     for group in &model.groups {
         run_group(
@@ -86,6 +92,22 @@ struct Scratch {
     prices: Prices,
     plan: Plan,
     vectors: Vectors,
+    /// Streams handed back by [`recycle`], reused for the next results.
+    spare: Vec<ArmStreams>,
+}
+
+/// Most streams [`recycle`] keeps per thread.
+const SPARE: usize = 16;
+
+/// Hands streams no longer needed back to this thread, whose next runs
+/// write their results into them instead of allocating new ones.
+pub(crate) fn recycle(streams: Vec<ArmStreams>) {
+    SCRATCH.with(|cell| {
+        if let Ok(mut scratch) = cell.try_borrow_mut() {
+            let room = SPARE.saturating_sub(scratch.spare.len());
+            scratch.spare.extend(streams.into_iter().take(room));
+        }
+    });
 }
 
 thread_local! {

@@ -61,6 +61,41 @@ impl ArmStreams {
         }
     }
 
+    /// Makes these the zero streams of `arm` in `model`, keeping their
+    /// memory when the shapes already fit.
+    pub(crate) fn reset(&mut self, arm: &Arm, model: &Model) {
+        let n = model.n_cycles();
+        let fits = self.care.shape() == (model.n_payers(), n)
+            && self.intervention.shape() == (model.n_payers(), n)
+            && self.outcomes.shape() == (model.n_outcomes(), n)
+            && self.occupancy.shape() == (model.n_states(), n)
+            && self.entries.shape() == (model.n_states(), n);
+        if !fits {
+            *self = ArmStreams::zeros(arm, model);
+            return;
+        }
+        self.arm.clone_from(&arm.id);
+        for m in [
+            &mut self.care,
+            &mut self.intervention,
+            &mut self.outcomes,
+            &mut self.occupancy,
+            &mut self.entries,
+        ] {
+            m.fill(0.0);
+        }
+        self.participants = 0.0;
+        match (&mut self.program, &arm.intervention) {
+            (Some(p), Some(iv)) => {
+                p.years = iv.program_years;
+                p.children_per_year = iv.children_per_year;
+                p.fixed_costs.clear();
+                p.fixed_costs.extend(iv.fixed_costs.iter().copied());
+            }
+            (program, _) => *program = ArmStreams::zeros(arm, model).program,
+        }
+    }
+
     /// Number of cycles.
     pub fn n_cycles(&self) -> usize {
         self.care.ncols()
