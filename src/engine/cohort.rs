@@ -153,10 +153,13 @@ fn entries(m: &nalgebra::DMatrix<f64>, out: &mut Vec<Entry>) {
 /// `out[column, t] += value · x[state, t]` for every entry and cycle, with
 /// `x` and `out` column-major (`n_x` and `n_out` rows).
 fn add_products(entries: &[Entry], x: &[f64], n_x: usize, out: &mut [f64], n_out: usize) {
-    for e in entries {
-        let column = out[e.column..].iter_mut().step_by(n_out);
-        for (o, &xs) in column.zip(x[e.state..].iter().step_by(n_x)) {
-            *o += e.value * xs;
+    if n_x == 0 || n_out == 0 {
+        return; // no entries
+    }
+    // Cycle by cycle: each amount adds its products in the order of the entries.
+    for (o, xs) in out.chunks_exact_mut(n_out).zip(x.chunks_exact(n_x)) {
+        for e in entries {
+            o[e.column] += e.value * xs[e.state];
         }
     }
 }

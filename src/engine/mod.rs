@@ -46,11 +46,7 @@ impl ArmStreams {
     pub(crate) fn zeros(arm: &Arm, model: &Model) -> Self {
         let n = model.n_cycles();
         ArmStreams {
-            program: arm.intervention.as_ref().map(|iv| ProgramStreams {
-                years: iv.program_years,
-                children_per_year: iv.children_per_year,
-                fixed_costs: iv.fixed_costs.iter().copied().collect(),
-            }),
+            program: program_of(arm),
             arm: arm.id.clone(),
             care: DMatrix::zeros(model.n_payers(), n),
             intervention: DMatrix::zeros(model.n_payers(), n),
@@ -82,7 +78,7 @@ impl ArmStreams {
             &mut self.occupancy,
             &mut self.entries,
         ] {
-            m.fill(0.0);
+            m.as_mut_slice().iter_mut().for_each(|x| *x = 0.0);
         }
         self.participants = 0.0;
         match (&mut self.program, &arm.intervention) {
@@ -92,7 +88,7 @@ impl ArmStreams {
                 p.fixed_costs.clear();
                 p.fixed_costs.extend(iv.fixed_costs.iter().copied());
             }
-            (program, _) => *program = ArmStreams::zeros(arm, model).program,
+            (program, _) => *program = program_of(arm),
         }
     }
 
@@ -132,6 +128,15 @@ impl ArmStreams {
         }
         z
     }
+}
+
+/// The program delivering `arm`'s intervention, with its fixed costs, if any.
+fn program_of(arm: &Arm) -> Option<ProgramStreams> {
+    arm.intervention.as_ref().map(|iv| ProgramStreams {
+        years: iv.program_years,
+        children_per_year: iv.children_per_year,
+        fixed_costs: iv.fixed_costs.iter().copied().collect(),
+    })
 }
 
 /// A failure while running an engine on a compiled model.
