@@ -940,3 +940,24 @@ pub fn draw_values(scenario: &Scenario, seed: u64, draw: u64) -> Vec<f64> {
     crate::param::sample_all(scenario.parameters(), scenario.correlations(), &mut stream, &mut values);
     values
 }
+
+#[cfg(test)]
+mod tests {
+    use super::next_size;
+
+    #[test]
+    fn the_next_round_aims_past_the_predicted_size_within_its_bounds() {
+        // 5 % past the prediction when that lies between an eighth more and twice as many.
+        assert_eq!(next_size(1_000, 1_500.0, 1_000_000), 1_575);
+        // Never less than an eighth more, even when the prediction says the run is nearly there.
+        assert_eq!(next_size(1_000, 900.0, 1_000_000), 1_125);
+        assert_eq!(next_size(1, 0.5, 1_000_000), 2);
+        // At most twice as many, also when no prediction can be made (an NPV of 0).
+        assert_eq!(next_size(1_000, 5_000.0, 1_000_000), 2_000);
+        assert_eq!(next_size(1_000, f64::INFINITY, 1_000_000), 2_000);
+        assert_eq!(next_size(1_000, f64::NAN, 1_000_000), 2_000);
+        // Within the cap.
+        assert_eq!(next_size(1_000, 1_500.0, 1_200), 1_200);
+        assert_eq!(next_size(u64::MAX / 2 + 1, 1e300, u64::MAX), u64::MAX);
+    }
+}
