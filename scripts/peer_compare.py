@@ -116,7 +116,11 @@ def lifecost(out):
     if "cohort" in c:
         row["cohort_s"] = c["cohort"]["seconds"]
         row["cohort_cost"] = c["cohort"]["mean_cost"]
-        row["notes"].append("cohort base case: mean of %d runs" % c["cohort"]["reps"])
+        row["notes"].append("cohort base case: tables, trace and costs of both arms, as the peers; mean of %d runs"
+                            % c["cohort"]["reps"])
+        if "whole_run_seconds" in c["cohort"]:
+            row["notes"].append("a whole base-case run, break-even searches included: %.3f ms"
+                                % (1e3 * c["cohort"]["whole_run_seconds"]))
     if "cohort_psa" in c:
         row["psa_ms"] = c["cohort_psa"]["ms_per_draw"]
     if "micro" in m:
