@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 
 pub(crate) use effect::apply_effect;
 pub use effect::apply_effects;
-pub(crate) use segments::SegmentView;
+pub(crate) use segments::{Layout, SegmentView};
 pub use segments::{Row, Segments};
 
 use crate::error::ScenarioError;

@@ -1,12 +1,98 @@
 //! Status-quo transitions by age segment: one table for each run of ages
 //! over which the same bands apply, stored as sparse rows.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use nalgebra::DMatrix;
 
 use crate::error::ScenarioError;
 use crate::scenario::Scenario;
+
+/// Where the moves of every segment sit: the part of [`Segments`] that is
+/// the same in every draw, worked out once per scenario ([`Scenario::layout`]).
+#[derive(Debug, PartialEq)]
+pub(crate) struct Layout {
+    n_states: usize,
+    start_age: u32,
+    /// Ages `[from, to)` of each segment, in age order.
+    ages: Vec<(u32, u32)>,
+    /// Segment of each age `start_age..end_age`.
+    of_age: Vec<u32>,
+    /// The band of state `s` in segment `k`, `band_at[k·n + s]` (`u32::MAX`: none).
+    band_at: Vec<u32>,
+    /// Row `s` of segment `k` is `row_start[k·(n + 1) + s] .. row_start[k·(n + 1) + s + 1]`
+    /// of `cols` (and of a draw's `probs`): the moves out of `s` (never `s` itself).
+    row_start: Vec<u32>,
+    cols: Vec<u32>,
+}
+
+impl Layout {
+    /// The segments of `scenario`'s horizon and the moves of their rows.
+    pub(crate) fn of(scenario: &Scenario) -> Layout {
+        let spec = &scenario.spec.scenario;
+        let (start_age, end_age) = (spec.start_age, spec.end_age);
+        let n = scenario.states.len();
+        let n_ages = end_age.saturating_sub(start_age) as usize;
+
+        // Ages at which some band starts or ends split the horizon.
+        let mut cut = vec![false; n_ages + 1];
+        cut[0] = true;
+        cut[n_ages] = true;
+        let clip = |a: u32| (a.clamp(start_age, end_age) - start_age) as usize;
+        for band in &scenario.bands {
+            let (a, b) = (clip(band.ages.0), clip(band.ages.1));
+            if a < b {
+                cut[a] = true;
+                cut[b] = true;
+            }
+        }
+        let mut ages = Vec::new();
+        let mut of_age = Vec::with_capacity(n_ages);
+        let mut from = 0;
+        for (a, &at_cut) in cut.iter().enumerate().skip(1) {
+            if at_cut {
+                of_age.extend(std::iter::repeat_n(ages.len() as u32, a - from));
+                ages.push((start_age + from as u32, start_age + a as u32));
+                from = a;
+            }
+        }
+        let n_segments = ages.len();
+
+        // The band of each state in each segment (bands of a state never overlap).
+        let mut band_at = vec![u32::MAX; n_segments * n];
+        for (i, band) in scenario.bands.iter().enumerate() {
+            let (a, b) = (clip(band.ages.0), clip(band.ages.1));
+            if a < b {
+                for k in of_age[a]..=of_age[b - 1] {
+                    band_at[k as usize * n + band.from] = i as u32;
+                }
+            }
+        }
+
+        let mut row_start = Vec::with_capacity(n_segments * (n + 1));
+        let mut cols = Vec::new();
+        for k in 0..n_segments {
+            for s in 0..n {
+                row_start.push(cols.len() as u32);
+                if let Some(band) = scenario.bands.get(band_at[k * n + s] as usize) {
+                    // A band's targets are distinct states other than its own (checked).
+                    cols.extend(band.to.iter().map(|&(j, _)| j as u32));
+                }
+            }
+            row_start.push(cols.len() as u32);
+        }
+
+        Layout {
+            n_states: n,
+            start_age,
+            ages,
+            of_age,
+            band_at,
+            row_start,
+            cols,
+        }
+    }
+}
 
 /// The status-quo transition tables of a draw, one per age segment.
 ///
@@ -17,16 +103,8 @@ use crate::scenario::Scenario;
 /// built on first use ([`Segments::table`]).
 #[derive(Clone, Debug)]
 pub struct Segments {
-    n_states: usize,
-    start_age: u32,
-    /// Ages `[from, to)` of each segment, in age order.
-    ages: Vec<(u32, u32)>,
-    /// Segment of each age `start_age..end_age`.
-    of_age: Vec<u32>,
-    /// Row `s` of segment `k` is `row_start[k·(n + 1) + s] .. row_start[k·(n + 1) + s + 1]`
-    /// of `cols` and `probs`: the moves out of `s` (never `s` itself).
-    row_start: Vec<u32>,
-    cols: Vec<u32>,
+    layout: Arc<Layout>,
+    /// This draw's probability of each move of the layout.
     probs: Vec<f64>,
     /// Probability of staying in `s` in segment `k`: `stay[k·n + s]`.
     stay: Vec<f64>,
@@ -37,12 +115,6 @@ pub struct Segments {
 /// a PSA compiles the same shape of tables for every draw.
 #[derive(Default)]
 struct Kept {
-    cut: Vec<bool>,
-    band_at: Vec<u32>,
-    ages: Vec<(u32, u32)>,
-    of_age: Vec<u32>,
-    row_start: Vec<u32>,
-    cols: Vec<u32>,
     probs: Vec<f64>,
     stay: Vec<f64>,
     dense: Vec<OnceLock<DMatrix<f64>>>,
@@ -56,10 +128,6 @@ impl Drop for Segments {
     fn drop(&mut self) {
         KEPT.with(|cell| {
             if let Ok(mut k) = cell.try_borrow_mut() {
-                k.ages = std::mem::take(&mut self.ages);
-                k.of_age = std::mem::take(&mut self.of_age);
-                k.row_start = std::mem::take(&mut self.row_start);
-                k.cols = std::mem::take(&mut self.cols);
                 k.probs = std::mem::take(&mut self.probs);
                 k.stay = std::mem::take(&mut self.stay);
                 self.dense.clear();
@@ -96,88 +164,35 @@ impl Segments {
     /// When the probabilities of a band sum above 1 in this draw: the
     /// earliest age at which that happens, and the first such band at it.
     pub(crate) fn compile(scenario: &Scenario, values: &[f64]) -> Result<Segments, ScenarioError> {
-        let spec = &scenario.spec.scenario;
-        let (start_age, end_age) = (spec.start_age, spec.end_age);
-        let n = scenario.states.len();
-        let n_ages = end_age.saturating_sub(start_age) as usize;
-
+        let layout = Arc::clone(scenario.layout());
+        let n = layout.n_states;
         // Buffers of the segments a thread compiled before, kept by `Drop`.
-        let mut kept = KEPT.with(|cell| {
+        let kept = KEPT.with(|cell| {
             cell.try_borrow_mut()
                 .map(|mut k| std::mem::take(&mut *k))
                 .unwrap_or_default()
         });
-        // Ages at which some band starts or ends split the horizon.
-        let mut cut = std::mem::take(&mut kept.cut);
-        cut.clear();
-        cut.resize(n_ages + 1, false);
-        cut[0] = true;
-        cut[n_ages] = true;
-        let clip = |a: u32| (a.clamp(start_age, end_age) - start_age) as usize;
-        for band in &scenario.bands {
-            let (a, b) = (clip(band.ages.0), clip(band.ages.1));
-            if a < b {
-                cut[a] = true;
-                cut[b] = true;
-            }
-        }
-        let mut ages = std::mem::take(&mut kept.ages);
-        ages.clear();
-        let mut of_age = std::mem::take(&mut kept.of_age);
-        of_age.clear();
-        let mut from = 0;
-        for (a, &at_cut) in cut.iter().enumerate().skip(1) {
-            if at_cut {
-                of_age.extend(std::iter::repeat_n(ages.len() as u32, a - from));
-                ages.push((start_age + from as u32, start_age + a as u32));
-                from = a;
-            }
-        }
-        let n_segments = ages.len();
-
-        // The band of each state in each segment (bands of a state never overlap).
-        let mut band_at = std::mem::take(&mut kept.band_at);
-        band_at.clear();
-        band_at.resize(n_segments * n, u32::MAX);
-        let mut n_moves = 0;
-        for (i, band) in scenario.bands.iter().enumerate() {
-            let (a, b) = (clip(band.ages.0), clip(band.ages.1));
-            if a < b {
-                for k in of_age[a]..=of_age[b - 1] {
-                    band_at[k as usize * n + band.from] = i as u32;
-                }
-                n_moves += (of_age[b - 1] - of_age[a] + 1) as usize * band.to.len();
-            }
-        }
-
-        let mut row_start = std::mem::take(&mut kept.row_start);
-        row_start.clear();
-        row_start.reserve(n_segments * (n + 1));
-        let mut cols = std::mem::take(&mut kept.cols);
-        cols.clear();
-        cols.reserve(n_moves);
-        let mut probs = std::mem::take(&mut kept.probs);
+        let Kept {
+            mut probs,
+            mut stay,
+            mut dense,
+        } = kept;
         probs.clear();
-        probs.reserve(n_moves);
-        let mut stay = std::mem::take(&mut kept.stay);
+        probs.reserve(layout.cols.len());
         stay.clear();
-        stay.reserve(n_segments * n);
-        for (k, &(age, _)) in ages.iter().enumerate() {
+        stay.reserve(layout.ages.len() * n);
+        for (k, &(age, _)) in layout.ages.iter().enumerate() {
             let mut failed: Option<(usize, f64)> = None;
             for s in 0..n {
-                row_start.push(cols.len() as u32);
-                let i = band_at[k * n + s];
-                if i == u32::MAX {
+                let i = layout.band_at[k * n + s];
+                let Some(band) = scenario.bands.get(i as usize) else {
                     stay.push(1.0);
                     continue;
-                }
-                // A band's targets are distinct states other than its own (checked).
-                let band = &scenario.bands[i as usize];
+                };
                 let mut leave = 0.0;
-                for &(j, v) in &band.to {
+                for &(_, v) in &band.to {
                     let p = v.get(values);
                     leave += p;
-                    cols.push(j as u32);
                     probs.push(p);
                 }
                 if leave > 1.0 + 1e-12 && failed.is_none_or(|(f, _)| (i as usize) < f) {
@@ -185,7 +200,6 @@ impl Segments {
                 }
                 stay.push((1.0 - leave).max(0.0));
             }
-            row_start.push(cols.len() as u32);
             if let Some((i, leave)) = failed {
                 let band = &scenario.bands[i];
                 return Err(scenario.locate(ScenarioError::new(
@@ -197,22 +211,10 @@ impl Segments {
                 )));
             }
         }
-        let mut dense = std::mem::take(&mut kept.dense);
         dense.clear();
-        dense.resize_with(n_segments, OnceLock::new);
-        KEPT.with(|cell| {
-            if let Ok(mut k) = cell.try_borrow_mut() {
-                k.cut = cut;
-                k.band_at = band_at;
-            }
-        });
+        dense.resize_with(layout.ages.len(), OnceLock::new);
         Ok(Segments {
-            n_states: n,
-            start_age,
-            ages,
-            of_age,
-            row_start,
-            cols,
+            layout,
             probs,
             stay,
             dense,
@@ -221,44 +223,43 @@ impl Segments {
 
     /// Number of segments.
     pub fn len(&self) -> usize {
-        self.ages.len()
+        self.layout.ages.len()
     }
 
     /// Whether the horizon is empty.
     pub fn is_empty(&self) -> bool {
-        self.ages.is_empty()
+        self.layout.ages.is_empty()
     }
 
     /// Ages `[from, to)` of segment `k`.
     pub fn ages(&self, k: usize) -> (u32, u32) {
-        self.ages[k]
+        self.layout.ages[k]
     }
 
     /// The segment that holds `age` (`start_age ≤ age < end_age`).
     #[inline]
     pub fn at_age(&self, age: u32) -> usize {
-        self.of_age[(age - self.start_age) as usize] as usize
+        self.layout.of_age[(age - self.layout.start_age) as usize] as usize
     }
 
     /// Row `s` of segment `k`.
     #[inline]
     pub fn row(&self, k: usize, s: usize) -> Row<'_> {
-        let at = k * (self.n_states + 1) + s;
-        let range = self.row_start[at] as usize..self.row_start[at + 1] as usize;
+        let range = self.row_range(k, s);
         Row {
-            to: &self.cols[range.clone()],
+            to: &self.layout.cols[range.clone()],
             probs: &self.probs[range],
-            stay: self.stay[k * self.n_states + s],
+            stay: self.stay[k * self.layout.n_states + s],
         }
     }
 
     /// Segment `k`'s rows, for engines that read them all.
     #[inline]
     pub(crate) fn view(&self, k: usize) -> SegmentView<'_> {
-        let n = self.n_states;
+        let (layout, n) = (&*self.layout, self.layout.n_states);
         SegmentView {
-            start: &self.row_start[k * (n + 1)..(k + 1) * (n + 1)],
-            cols: &self.cols,
+            start: &layout.row_start[k * (n + 1)..(k + 1) * (n + 1)],
+            cols: &layout.cols,
             probs: &self.probs,
             stay: &self.stay[k * n..(k + 1) * n],
         }
@@ -268,19 +269,19 @@ impl Segments {
     /// every segment's moves (for callers that keep a value per move).
     #[inline]
     pub(crate) fn row_range(&self, k: usize, s: usize) -> std::ops::Range<usize> {
-        let at = k * (self.n_states + 1) + s;
-        self.row_start[at] as usize..self.row_start[at + 1] as usize
+        let at = k * (self.layout.n_states + 1) + s;
+        self.layout.row_start[at] as usize..self.layout.row_start[at + 1] as usize
     }
 
     /// Number of moves over all rows of all segments.
     pub(crate) fn n_moves(&self) -> usize {
-        self.cols.len()
+        self.layout.cols.len()
     }
 
     /// The dense row-stochastic table of segment `k`.
     pub fn table(&self, k: usize) -> &DMatrix<f64> {
         self.dense[k].get_or_init(|| {
-            let n = self.n_states;
+            let n = self.layout.n_states;
             let mut m = DMatrix::<f64>::identity(n, n);
             for s in 0..n {
                 let row = self.row(k, s);

@@ -228,6 +228,7 @@ pub(super) fn check(spec: ScenarioSpec) -> Check<Scenario> {
     Ok(Scenario {
         adjustments,
         toml_source: None,
+        layout: std::sync::OnceLock::new(),
         history,
         correlations,
         payers,

@@ -12,11 +12,12 @@ pub mod price_index;
 pub mod spec;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use spec::{CycleCounting, Perspective, ScenarioSpec, Timing};
 
 use crate::error::{Error, Result, ScenarioError};
+use crate::model::Layout;
 use crate::param::{Correlation, ParamId, Parameter, Value};
 
 /// A checked scenario.
@@ -44,6 +45,8 @@ pub struct Scenario {
     pub(crate) history: Vec<HistoryRule>,
     pub(crate) correlations: Vec<Correlation>,
     pub(crate) adjustments: Adjustments,
+    /// The age segments and the moves of their rows, worked out on first use.
+    pub(crate) layout: OnceLock<Arc<Layout>>,
 }
 
 /// Explicit adjustments, each reported on its own line, never inside other figures.
@@ -424,6 +427,12 @@ impl Scenario {
     /// Transition bands, in file order.
     pub fn transitions(&self) -> &[Band] {
         &self.bands
+    }
+
+    /// The age segments of the horizon and the moves of their rows, the
+    /// same for every draw: worked out once, on first use.
+    pub(crate) fn layout(&self) -> &Arc<Layout> {
+        self.layout.get_or_init(|| Arc::new(Layout::of(self)))
     }
 
     pub fn groups(&self) -> &[Group] {
