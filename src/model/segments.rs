@@ -24,6 +24,8 @@ pub(crate) struct Layout {
     /// of `cols` (and of a draw's `probs`): the moves out of `s` (never `s` itself).
     row_start: Vec<u32>,
     cols: Vec<u32>,
+    /// The moves of band `i` are `band_start[i]..band_start[i + 1]` of the bands' moves in file order.
+    band_start: Vec<u32>,
 }
 
 impl Layout {
@@ -82,8 +84,13 @@ impl Layout {
             row_start.push(cols.len() as u32);
         }
 
+        let mut band_start = vec![0];
+        for band in &scenario.bands {
+            band_start.push(band_start[band_start.len() - 1] + band.to.len() as u32);
+        }
         Layout {
             n_states: n,
+            band_start,
             start_age,
             ages,
             of_age,
@@ -115,6 +122,8 @@ pub struct Segments {
 /// a PSA compiles the same shape of tables for every draw.
 #[derive(Default)]
 struct Kept {
+    moves: Vec<f64>,
+    leaves: Vec<f64>,
     probs: Vec<f64>,
     stay: Vec<f64>,
     dense: Vec<OnceLock<DMatrix<f64>>>,
@@ -173,10 +182,24 @@ impl Segments {
                 .unwrap_or_default()
         });
         let Kept {
+            mut moves,
+            mut leaves,
             mut probs,
             mut stay,
             mut dense,
         } = kept;
+        // Each band's probabilities, evaluated once however many segments it spans.
+        moves.clear();
+        leaves.clear();
+        for band in &scenario.bands {
+            let mut leave = 0.0;
+            for &(_, v) in &band.to {
+                let p = v.get(values);
+                leave += p;
+                moves.push(p);
+            }
+            leaves.push(leave);
+        }
         probs.clear();
         probs.reserve(layout.cols.len());
         stay.clear();
@@ -185,18 +208,14 @@ impl Segments {
             let mut failed: Option<(usize, f64)> = None;
             for s in 0..n {
                 let i = layout.band_at[k * n + s];
-                let Some(band) = scenario.bands.get(i as usize) else {
+                let Some(&leave) = leaves.get(i as usize) else {
                     stay.push(1.0);
                     continue;
                 };
-                let mut leave = 0.0;
-                for &(_, v) in &band.to {
-                    let p = v.get(values);
-                    leave += p;
-                    probs.push(p);
-                }
-                if leave > 1.0 + 1e-12 && failed.is_none_or(|(f, _)| (i as usize) < f) {
-                    failed = Some((i as usize, leave));
+                let i = i as usize;
+                probs.extend_from_slice(&moves[layout.band_start[i] as usize..layout.band_start[i + 1] as usize]);
+                if leave > 1.0 + 1e-12 && failed.is_none_or(|(f, _)| i < f) {
+                    failed = Some((i, leave));
                 }
                 stay.push((1.0 - leave).max(0.0));
             }
@@ -213,6 +232,12 @@ impl Segments {
         }
         dense.clear();
         dense.resize_with(layout.ages.len(), OnceLock::new);
+        KEPT.with(|cell| {
+            if let Ok(mut k) = cell.try_borrow_mut() {
+                k.moves = moves;
+                k.leaves = leaves;
+            }
+        });
         Ok(Segments {
             layout,
             probs,
