@@ -863,11 +863,23 @@ fn precise_enough(outcome: &Outcome, relative: f64) -> bool {
 
 /// Whether the draws pin every expected NPV down to `relative`.
 fn npv_precise(draws: &[Figures], relative: f64) -> bool {
+    draws.len() > 1
+        && npv_estimates(draws)
+            .iter()
+            .all(|&(mean, se)| se <= relative * mean.abs())
+}
+
+/// The mean and standard error of each comparison's NPV over `draws`.
+fn npv_estimates(draws: &[Figures]) -> Vec<(f64, f64)> {
     let n_comparisons = draws.first().map_or(0, |d| d.comparisons.len());
-    (0..n_comparisons).all(|k| {
-        let values: Vec<f64> = draws.iter().map(|d| d.comparisons[k].npv).collect();
-        crate::stats::Estimate::from_draws(&values).is_some_and(|e| draws.len() > 1 && e.se <= relative * e.mean.abs())
-    })
+    let mut values = Vec::with_capacity(draws.len());
+    (0..n_comparisons)
+        .filter_map(|k| {
+            values.clear();
+            values.extend(draws.iter().map(|d| d.comparisons[k].npv));
+            crate::stats::mean_se(&values)
+        })
+        .collect()
 }
 
 /// The children a single microsimulation draw needs for every NPV to reach
@@ -884,13 +896,9 @@ fn children_needed(outcome: &Outcome, children: u64, relative: f64) -> f64 {
 /// The draws every expected NPV needs to reach `relative`, predicted from
 /// the standard errors of `draws` (they fall as one over the square root of the draws).
 fn draws_needed(draws: &[Figures], relative: f64) -> f64 {
-    let n_comparisons = draws.first().map_or(0, |d| d.comparisons.len());
-    let needed = (0..n_comparisons).map(|k| {
-        let values: Vec<f64> = draws.iter().map(|d| d.comparisons[k].npv).collect();
-        crate::stats::Estimate::from_draws(&values).map_or(f64::INFINITY, |e| {
-            draws.len() as f64 * (e.se / (relative * e.mean.abs())).powi(2)
-        })
-    });
+    let needed = npv_estimates(draws)
+        .into_iter()
+        .map(|(mean, se)| draws.len() as f64 * (se / (relative * mean.abs())).powi(2));
     needed.fold(0.0, f64::max)
 }
 

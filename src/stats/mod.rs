@@ -20,6 +20,22 @@ pub struct Estimate {
     pub p97_5: f64,
 }
 
+/// The mean of `values` and its standard error (0 for one value); `None` when empty.
+pub(crate) fn mean_se(values: &[f64]) -> Option<(f64, f64)> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let se = if n > 1 {
+        let ss: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+        (ss / (n as f64 - 1.0) / n as f64).sqrt()
+    } else {
+        0.0
+    };
+    Some((mean, se))
+}
+
 impl Estimate {
     /// Summarises `values` (one per draw, in draw order). `None` when empty.
     pub fn from_draws(values: &[f64]) -> Option<Estimate> {
@@ -27,13 +43,7 @@ impl Estimate {
         if n == 0 {
             return None;
         }
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let se = if n > 1 {
-            let ss: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
-            (ss / (n as f64 - 1.0) / n as f64).sqrt()
-        } else {
-            0.0
-        };
+        let (mean, se) = mean_se(values)?;
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
         let q = |p: f64| quantile_sorted(&sorted, p);
