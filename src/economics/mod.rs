@@ -523,13 +523,20 @@ fn program(
     let n_years = years + n.saturating_sub(1);
     // budget[y·n_payers + p]: calendar year y, payer p.
     let mut budget = vec![Flows::default(); n_years * n_payers];
+    let participant = participant.as_slice();
     for y in 0..years {
-        for p in 0..n_payers {
-            budget[y * n_payers + p].cost += fixed.get(p).copied().unwrap_or(0.0);
-            for t in 0..n {
-                let flows = &mut budget[(y + t) * n_payers + p];
-                flows.cost += cpy * participant[(p, t)];
-                flows.savings += cpy * saved[t * n_payers + p];
+        for (p, flows) in budget[y * n_payers..(y + 1) * n_payers].iter_mut().enumerate() {
+            flows.cost += fixed.get(p).copied().unwrap_or(0.0);
+        }
+        // Cycle t of the children who start in year y falls in calendar year y + t.
+        let cycles = participant
+            .chunks_exact(n_payers.max(1))
+            .zip(saved.chunks_exact(n_payers.max(1)));
+        for (t, (paid, saved)) in cycles.enumerate().take(n) {
+            let year = &mut budget[(y + t) * n_payers..(y + t + 1) * n_payers];
+            for ((flows, &paid), &saved) in year.iter_mut().zip(paid).zip(saved) {
+                flows.cost += cpy * paid;
+                flows.savings += cpy * saved;
             }
         }
     }
