@@ -115,7 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         if !as_json {
             println!(
-                "cohort PSA {draws} draws: {t:.3} s ({ms_per_draw:.3} ms/draw); mean status quo cost {:.0}",
+                "cohort PSA {draws} draws: {t:.4} s ({ms_per_draw:.4} ms/draw); mean status quo cost {:.0}",
                 psa.arm_estimate(0, |a| a.cost).mean
             );
         }
