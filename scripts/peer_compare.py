@@ -22,8 +22,8 @@ ARMS = ("status_quo", "early_intervention")
 REFERENCE = {"status_quo": 257731.4624585794, "early_intervention": 233688.3881822002}
 COLUMNS = (
     # key, header, unit, scale from the stored figure, decimals
-    ("cohort_s", "cohort base case", "ms", 1e3, 3),
-    ("psa_ms", "cohort PSA /draw", "ms", 1.0, 3),
+    ("cohort_s", "cohort base case", "ms", 1e3, 4),
+    ("psa_ms", "cohort PSA /draw", "ms", 1.0, 4),
     ("micro_ns", "microsim /person-cycle", "ns", 1.0, 2),
     ("rss_mb", "peak RSS (microsim)", "MB", 1.0, 0),
 )
