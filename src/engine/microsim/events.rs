@@ -23,15 +23,40 @@
 //! Random numbers: the child's stream gives, as in the step kernel, the
 //! start state and the participation draw first; then each stretch takes
 //! one number for its wait and, if a move falls inside it, one for the move.
+//!
+//! Settled children. Once every arm of a child is settled — offered the
+//! intervention (or without one), with effects at full strength for good
+//! and no history rules — its arms' rows depend only on the age segment,
+//! their states and their participation: a *joint position*. Everything a
+//! move from a joint position needs is then worked out once per batch's
+//! walker and looked up in a dense table (`Positions`): the coupling's
+//! interval of staying, thresholds that read the wait off the random
+//! number, and the destinations of the move as a table of its random
+//! number. The walk from there (`Walker::walk_settled`) takes the same
+//! random numbers in the same order and books the same floating-point
+//! operations as the walk of unsettled children, so the results are the
+//! same numbers, not only the same law: the wait is the one the log gives
+//! (the log is taken only where the random number is too close to a
+//! threshold to tell, see `Positions::thresholds`), and the destinations
+//! those `invert` and `coupled` give (worked out by them where the
+//! random number falls close to a change, see `Positions::move_windows`).
+//! This walk is written to take few branches on the random numbers: on
+//! this kernel a mispredicted branch costs as much as the arithmetic of a
+//! move.
 
 use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::{ArmPath, Batch, Shared, Stream, book_move, coupled, holds, invert, offer, pick_start};
+use super::{
+    ArmPath, Batch, Counts, Shared, Stream, Valuation, bit, book_move, coupled, holds, invert, offer, pick_start,
+};
 use crate::engine::{EngineError, rng};
 use crate::model::{EffectModel, GroupModel, InterventionModel, Model, apply_effects};
-use crate::scenario::HistoryCondition;
+use crate::scenario::{CycleCounting, HistoryCondition};
+
+/// Leading bits of a mantissa that pick an entry of [`Plan::rough_ln`]'s table.
+const LN_BITS: u32 = 8;
 
 /// Tables of one run that every batch of the event kernel reads.
 pub(crate) struct Plan {
@@ -58,10 +83,31 @@ pub(crate) struct Plan {
     /// rows depend only on state, age segment and participation (effects at
     /// full strength for good, no history rules).
     settled: Vec<bool>,
+    /// Per arm: settled, with few enough effects for its changed rows to be
+    /// kept, so that its rows can be told apart by state, age segment and
+    /// participation alone (see [`Positions`]), and with finite costs and
+    /// discount factors (see [`Lane`]).
+    by_position: Vec<bool>,
+    /// Per state `s` and destination `j` (`s·S + j`): the cost of entering
+    /// `j` from `s` (0 for `j = s`).
+    move_entry: Vec<f64>,
+    /// Per state `s` and destination `j`: the cost of the cycle of a move
+    /// from `s` to `j`, counted as the model counts cycles.
+    move_annual: Vec<f64>,
+    /// Per length `n` of a group's horizon: for each cycle `t`, the discount
+    /// factors of the cycles `t + 1..n` added up (0 in the last cycle), the
+    /// rest of the horizon of a child absorbed in cycle `t`.
+    tails: Vec<(usize, Vec<f64>)>,
+    /// Cycles of the longest horizon.
+    n_cycles: usize,
+    /// For [`Plan::rough_ln`]: per [`LN_BITS`] leading bits of a mantissa,
+    /// the log of the middle of their interval and its inverse.
+    ln_table: Vec<[f64; 2]>,
 }
 
 impl Plan {
-    pub(crate) fn new(model: &Model, factors: &[f64]) -> Self {
+    pub(crate) fn new(model: &Model, val: &Valuation) -> Self {
+        let factors = &val.factors;
         let n = model.n_states();
         let segments = model.segments();
         let ages = model.start_age..model.end_age;
@@ -125,7 +171,48 @@ impl Plan {
                             .all(|e| e.duration == f64::INFINITY && e.drop_off == 0.0)
                     })
             })
+            .collect::<Vec<bool>>();
+        let finite = [&val.annual, &val.entry, factors]
+            .iter()
+            .all(|x| x.iter().all(|x| x.is_finite()));
+        let by_position = model
+            .arms
+            .iter()
+            .zip(&settled)
+            .map(|(arm, &settled)| {
+                finite && settled && arm.intervention.as_ref().is_none_or(|iv| iv.effects.len() <= 62)
+            })
             .collect();
+        let move_entry = (0..n * n)
+            .map(|i| if i / n == i % n { 0.0 } else { val.entry[i % n] })
+            .collect();
+        let move_annual = (0..n * n)
+            .map(|i| {
+                let (s, j) = (i / n, i % n);
+                let (x, y) = (val.annual[s], val.annual[j]);
+                // As `book_move` counts the cycle of a move.
+                if j == s {
+                    x
+                } else {
+                    match model.counting {
+                        CycleCounting::Beginning => x,
+                        CycleCounting::End => y,
+                        CycleCounting::LifeTable => 0.5 * (x + y),
+                    }
+                }
+            })
+            .collect();
+        let mut tails: Vec<(usize, Vec<f64>)> = Vec::new();
+        for g in &model.groups {
+            let horizon = ((model.end_age - g.start_age) as usize).min(factors.len());
+            if tails.iter().all(|&(m, _)| m != horizon) {
+                // Added up as `book_move` adds them, so the sums are the same numbers.
+                let tail = (0..horizon)
+                    .map(|t| factors[(t + 1).min(horizon)..horizon].iter().sum::<f64>())
+                    .collect();
+                tails.push((horizon, tail));
+            }
+        }
         Plan {
             n_states: n,
             sums,
@@ -136,6 +223,17 @@ impl Plan {
             shaped,
             enrols,
             settled,
+            by_position,
+            move_entry,
+            move_annual,
+            tails,
+            n_cycles: model.n_cycles(),
+            ln_table: (0..1 << LN_BITS)
+                .map(|i| {
+                    let middle = 1.0 + (f64::from(i) + 0.5) / f64::from(1 << LN_BITS);
+                    [middle.ln(), 1.0 / middle]
+                })
+                .collect(),
         }
     }
 
@@ -163,6 +261,30 @@ impl Plan {
     fn n_rows(&self) -> usize {
         self.rows.len() / (2 * self.n_states)
     }
+
+    /// The log of `x` within about `2·10⁻⁶`, for a positive normal `x`: from
+    /// its exponent, a table of the logs of mantissas, and the first term of
+    /// the series of `ln(1 + r)` for the rest (`|r| < 1/512`). Only a guess
+    /// that the wait's thresholds then confirm (see [`Positions::wait`]).
+    #[inline]
+    fn rough_ln(&self, x: f64) -> f64 {
+        const MANTISSA: u64 = (1 << 52) - 1;
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as f64 - 1023.0;
+        let top = ((bits & MANTISSA) >> (52 - LN_BITS)) as usize;
+        let mantissa = f64::from_bits((bits & MANTISSA) | 1.0f64.to_bits());
+        let [ln_middle, inv_middle] = self.ln_table.get(top).copied().unwrap_or([0.0, 1.0]);
+        let r = mantissa * inv_middle - 1.0;
+        exponent * std::f64::consts::LN_2 + ln_middle + r
+    }
+
+    /// The rest-of-horizon sums of a horizon of `n` cycles (see [`Plan::tails`]).
+    fn tail(&self, n: usize) -> Option<&[f64]> {
+        self.tails
+            .iter()
+            .find(|&&(m, _)| m == n)
+            .map(|(_, tail)| tail.as_slice())
+    }
 }
 
 /// Where a row of probabilities (with its cumulative sums) is kept.
@@ -175,7 +297,7 @@ enum Row {
 }
 
 /// A changed row is the same for the same arm, state, age segment, effect
-/// phase (a code, see [`Walker::phase`]) and set of history rules that hold.
+/// phase (a code, see [`phase`]) and set of history rules that hold.
 type Key = (usize, usize, usize, u64, u64);
 
 /// What the coupling does from one joint position: the interval
@@ -186,6 +308,413 @@ struct Joint {
     c: f64,
     /// `1 / ln c`.
     inv_ln_c: f64,
+}
+
+/// Most entries of a table of [`Positions`]: bigger tables are not kept,
+/// and their children walk as unsettled ones do.
+const MOST_POSITIONS: usize = 1 << 18;
+
+/// How far the thresholds of a [`Position`]'s waits stand from the powers
+/// `c^k`, relatively: far enough to leave room for the rounding of `ln`,
+/// `exp` and the products (see [`Positions::thresholds`]).
+const MARGIN: f64 = 1e-9;
+
+/// How far a threshold of the coupling may stand from the value worked
+/// out for it (see [`Positions::move_windows`]): the comparisons of
+/// [`coupled`] round a few times numbers below 2, so a few units in the
+/// last place of 1 would do.
+const SLACK: f64 = 1.0 / (1u64 << 40) as f64;
+
+/// Windows of a position are counted this many at a time.
+const WINDOWS: usize = 8;
+
+/// The least `1 − u` of a uniform `u` ([`rng::uniform`] has 53 bits).
+const LEAST_X: f64 = 1.0 / (1u64 << 53) as f64;
+
+/// Everything a move from one joint position of settled arms needs,
+/// worked out once: the coupling's interval of staying, the thresholds of
+/// the wait and the destinations of the move.
+#[derive(Clone, Copy, Debug)]
+struct Position {
+    joint: Joint,
+    /// `1 − c`: the length of the random numbers on which some arm moves.
+    moving: f64,
+    /// Per arm walked (the first and the last): the cost of a cycle in its state.
+    annual: [f64; 2],
+    /// Where the thresholds of the wait are in [`Positions::waits`].
+    waits: (u32, u32),
+    /// Where the windows of the move are in [`Positions::from`] and
+    /// [`Positions::to`], and its moves, one per window, in
+    /// [`Positions::moves`].
+    windows: (u32, u32),
+}
+
+/// A move from a joint position, for the random numbers between two windows.
+#[derive(Clone, Copy, Debug, Default)]
+struct Move {
+    /// Per arm walked: its destination.
+    next: [usize; 2],
+    /// The destinations' states as an index of [`Positions`] (segment 0).
+    states: usize,
+    /// Per arm walked: the cost of entering its destination (0 if it
+    /// stays) and of the cycle of the move ([`Plan::move_entry`],
+    /// [`Plan::move_annual`]).
+    entry: [f64; 2],
+    annual: [f64; 2],
+    /// Per arm walked: the destination absorbs.
+    absorbs: [bool; 2],
+}
+
+/// The joint positions of children whose arms are all settled (offered
+/// the intervention, or without one, with effects at full strength for
+/// good): their rows, and so all a move needs, depend only on the age
+/// segment, the arms' states and their participation. Positions are
+/// found by index in a dense table, without hashing:
+/// `((a·2 + e)·K + k)·S + s` for arm `a` walked alone, in state `s` of
+/// segment `k` with participation `e`; for the two arms of a model walked
+/// together, `((e₀·2 + e₁)·K + k)·S² + s₀·S + s₁`, after the first table.
+///
+/// The walk from a kept position takes few branches that depend on the
+/// random numbers (a mispredicted branch costs more than the arithmetic
+/// of a move): the wait is read from thresholds, the destinations from a
+/// table of the move's random number, with the log and the coupling
+/// worked out only where a number falls too close to a threshold to tell.
+struct Positions {
+    /// Per index: one plus the position's place in `known`, or 0 when not
+    /// met yet; filled with zeros when a first child settles.
+    slots: Vec<u32>,
+    /// Indices in the tables kept.
+    len: usize,
+    /// Where the table of two arms walked together starts in `slots`, if it is kept.
+    pairs: Option<usize>,
+    /// Whether the table of arms walked alone is kept.
+    singles: bool,
+    n_states: usize,
+    n_segments: usize,
+    known: Vec<Position>,
+    /// Per position: the rows of the first and the last arm walked (the
+    /// same arm when one is).
+    rows: Vec<[Row; 2]>,
+    /// Per position, thresholds `[below, above]` for each `k = 0, 1, …`: a
+    /// uniform `x` at most `below` waits at least `k` cycles, one at least
+    /// `above` fewer than `k + 1` (`below` is infinite for `k = 0`, and
+    /// `above` for the last `k`).
+    waits: Vec<[f64; 2]>,
+    /// Per position, windows `[from, to]` of the move's random number `u`,
+    /// in increasing order and apart, the first of them below every `u`:
+    /// between two windows every arm's destination is the same; within
+    /// one it may change.
+    from: Vec<f64>,
+    to: Vec<f64>,
+    /// Per position, the moves between the first window and the second,
+    /// …, above the last; the windows are padded to a multiple of
+    /// [`WINDOWS`] with windows above every `u`, so that finding one takes
+    /// the same steps from most positions.
+    moves: Vec<Move>,
+}
+
+impl Positions {
+    /// Tables for `model`: of arms walked alone if one of them settles, of
+    /// two arms walked together if both do (`plan`'s [`Plan::by_position`]).
+    fn new(model: &Model, plan: &Plan) -> Self {
+        let (n_states, n_segments, arms) = (model.n_states(), model.segments().len(), model.arms.len());
+        let singles = arms * 2 * n_segments * n_states;
+        let pairs = 4 * n_segments * n_states * n_states;
+        let singles_kept = plan.by_position.iter().any(|&b| b) && singles <= MOST_POSITIONS;
+        let pairs_kept = plan.by_position.iter().all(|&b| b) && arms == 2 && pairs <= MOST_POSITIONS;
+        let len = if singles_kept { singles } else { 0 } + if pairs_kept { pairs } else { 0 };
+        Positions {
+            slots: Vec::new(),
+            len,
+            pairs: pairs_kept.then_some(if singles_kept { singles } else { 0 }),
+            singles: singles_kept,
+            n_states,
+            n_segments,
+            known: Vec::new(),
+            rows: Vec::new(),
+            waits: Vec::new(),
+            from: Vec::new(),
+            to: Vec::new(),
+            moves: Vec::new(),
+        }
+    }
+
+    /// Where the positions of the child with paths `paths`, walked through
+    /// `arms`, are in `slots`: the index of segment 0 and states 0, and the
+    /// step from one segment to the next; `None` when they are not kept.
+    fn origin(&mut self, arms: Range<usize>, paths: &[ArmPath]) -> Option<(usize, usize)> {
+        if self.slots.len() < self.len {
+            self.slots = vec![0; self.len];
+        }
+        let (n, k) = (self.n_states, self.n_segments);
+        let enrolled = |a: usize| usize::from(paths[a].enrolled_at.is_some());
+        match arms.len() {
+            1 if self.singles => Some(((arms.start * 2 + enrolled(arms.start)) * k * n, n)),
+            2 if arms.start == 0 => self
+                .pairs
+                .map(|first| (first + (enrolled(0) * 2 + enrolled(1)) * k * n * n, n * n)),
+            _ => None,
+        }
+    }
+
+    /// Keeps `position`, with the arms' `rows`, under index `i`; returns its place in `known`.
+    fn keep(&mut self, i: usize, position: Position, rows: [Row; 2]) -> usize {
+        let place = self.known.len();
+        self.known.push(position);
+        self.rows.push(rows);
+        if let (Some(slot), Ok(next)) = (self.slots.get_mut(i), u32::try_from(place + 1)) {
+            *slot = next;
+        }
+        place
+    }
+
+    /// The place in `known` of the position under index `i`, if it is kept.
+    #[inline]
+    fn place(&self, i: usize) -> Option<usize> {
+        match self.slots.get(i) {
+            Some(&place) if place > 0 => Some(place as usize - 1),
+            _ => None,
+        }
+    }
+
+    /// The thresholds of the wait from a joint position where every arm
+    /// stays with probability `c` (`inv_ln_c` is `1 / ln c`), for waits of
+    /// up to `most` cycles; kept in `waits`, whose range they take is returned.
+    ///
+    /// With `θ = 1 / inv_ln_c` (the log of `c`), the wait of a uniform
+    /// `x` is `⌊ln x / θ⌋`, and it is at least `k` exactly when `x ≤ e^{kθ}`.
+    /// The threshold `below` is `e^{kθ}` shrunk by [`MARGIN`] and `above`
+    /// the same grown by it; the powers are products of `e^θ`, whose
+    /// relative error, a few units in the last place per factor, stays far
+    /// below the margin. So `x ≤ below` makes the computed `ln x · inv_ln_c`
+    /// at least `k` and `x ≥ above` less than `k` for any `ln` within some
+    /// ten thousand units in the last place of the true log, as every libm
+    /// is: the wait read from the thresholds is the very number the log
+    /// gives. The table ends where `above` falls below `2⁻⁵³`, the least `x`.
+    fn thresholds(&mut self, c: f64, inv_ln_c: f64, most: usize) -> (u32, u32) {
+        let start = self.waits.len();
+        if c > 0.0 && c < 1.0 && inv_ln_c < 0.0 {
+            let step = (1.0 / inv_ln_c).exp();
+            let mut below = f64::INFINITY;
+            let mut power = 1.0;
+            for _ in 0..most {
+                power *= step;
+                let above = power * (1.0 + MARGIN);
+                self.waits.push([below, above]);
+                below = power * (1.0 - MARGIN);
+                if above < LEAST_X {
+                    break;
+                }
+            }
+            self.waits.push([below, f64::INFINITY]);
+        }
+        (place(start), place(self.waits.len()))
+    }
+
+    /// The windows of the move's random number `u` from a joint position
+    /// (see [`Positions::from`]), with `reference` the first arm's row
+    /// (its probabilities and cumulative sums) and `coupling` the last
+    /// arm's when it moves by the coupling with it.
+    ///
+    /// Every comparison [`invert`] and [`coupled`] make with `u` turns from
+    /// true to false at one threshold as `u` grows: at a cumulative sum of
+    /// `reference` exactly, or, once a rounded difference or sum of `u` is
+    /// taken, within a few units in the last place of a value worked out
+    /// here the same way. Each such value gets a window [`SLACK`] wide on
+    /// either side (none for the exact ones), overlapping windows merge,
+    /// and between two windows no comparison changes, so neither do the
+    /// destinations. They are found once per stretch between windows, by
+    /// the very functions the move would call.
+    fn move_windows(reference: (&[f64], &[f64]), coupling: Option<&[f64]>) -> Vec<[f64; 2]> {
+        let (p, cumulative) = reference;
+        let mut found: Vec<[f64; 2]> = cumulative.iter().map(|&x| [x, x]).collect();
+        if let Some(q) = coupling {
+            let near = |x: f64| [x - SLACK, x + SLACK];
+            let (mut start, mut deficit_before) = (0.0, 0.0);
+            for j in 0..p.len() {
+                let common = p[j].min(q[j]);
+                found.push(near(start + common));
+                let mut acc = 0.0;
+                for k in 0..q.len() {
+                    let excess = q[k] - p[k].min(q[k]);
+                    if excess > 0.0 {
+                        acc += excess;
+                        found.push(near(start + common + (acc - deficit_before)));
+                    }
+                }
+                deficit_before += p[j] - common;
+                start += p[j];
+                found.push([start, start]);
+            }
+        }
+        found.retain(|w| w[0].is_finite() && w[1].is_finite());
+        found.sort_by(|x, y| x[0].total_cmp(&y[0]));
+        let mut windows: Vec<[f64; 2]> = Vec::with_capacity(found.len() + 1);
+        // Below every `u`, none of which is negative.
+        windows.push([-1.0; 2]);
+        for w in found {
+            match windows.last_mut() {
+                Some(last) if w[0] <= last[1] => last[1] = last[1].max(w[1]),
+                _ => windows.push(w),
+            }
+        }
+        windows
+    }
+
+    /// The number of cycles, at most `stretch`, before the first in which
+    /// not every arm stays: as [`wait`], with the same random number and
+    /// the same result, but read from the position's thresholds at the
+    /// place a quick estimate of the log points to; the log itself is taken
+    /// only when the thresholds there do not bear the estimate out.
+    #[inline(always)]
+    fn wait(&self, position: &Position, stretch: usize, stream: &mut Stream, plan: &Plan) -> usize {
+        let Joint { c, inv_ln_c, .. } = position.joint;
+        if c >= 1.0 {
+            return stretch;
+        }
+        if c <= 0.0 {
+            return 0;
+        }
+        let x = 1.0 - rng::uniform(stream);
+        let (start, end) = position.waits;
+        let thresholds = self.waits.get(start as usize..end as usize).unwrap_or(&[]);
+        // As `wait_of` rounds: the integer part, at most the stretch.
+        let k = ((plan.rough_ln(x) * inv_ln_c) as i64).clamp(0, i64::try_from(stretch).unwrap_or(i64::MAX)) as usize;
+        match thresholds.get(k) {
+            // At least `k` cycles, and, short of the stretch, fewer than `k + 1`.
+            Some(&[below, above]) if (x <= below) & ((x >= above) | (k == stretch)) => k,
+            _ => wait_of(x, inv_ln_c, stretch),
+        }
+    }
+
+    /// The move from `position` for the move's random number `u`, or
+    /// `None` when `u` falls within a window.
+    #[inline(always)]
+    fn moves(&self, position: &Position, u: f64) -> Option<&Move> {
+        let (start, end) = (position.windows.0 as usize, position.windows.1 as usize);
+        let from = self.from.get(start..end)?;
+        let below: usize = from
+            .chunks_exact(WINDOWS)
+            .map(|chunk| chunk.iter().map(|&x| usize::from(x <= u)).sum::<usize>())
+            .sum();
+        // The first window is below every `u`.
+        let last = start + below.checked_sub(1)?;
+        if u < *self.to.get(last)? {
+            return None;
+        }
+        self.moves.get(last)
+    }
+}
+
+/// `i` as a place in the tables of [`Positions`].
+fn place(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// One arm of a child in the settled walk ([`Walker::walk_settled`]): its
+/// path, with its counts at hand.
+///
+/// A settled walk needs the model's costs and discount factors to be
+/// finite ([`Plan::by_position`]): then a cost of no cycles, or of no
+/// entry, is `±0`, and adding it leaves the child's cost as it is (a sum
+/// that starts at `+0` never becomes `−0`), so it is added without a
+/// branch on whether the child waited or moved.
+struct Lane<'c> {
+    a: usize,
+    path: ArmPath,
+    counts: &'c mut Counts,
+    /// The first cycle without a paid year of the intervention left.
+    paid_until: usize,
+}
+
+impl<'c> Lane<'c> {
+    fn new(shared: &Shared, a: usize, path: ArmPath, counts: &'c mut Counts) -> Self {
+        let paid_until = match (path.enrolled_at, &shared.model.arms[a].intervention) {
+            (Some(k), Some(iv)) => k + iv.cost_years as usize,
+            _ => 0,
+        };
+        Lane {
+            a,
+            path,
+            counts,
+            paid_until,
+        }
+    }
+
+    /// Books `cycles` cycles from `t` in which the child stays where it
+    /// is, as [`Walker::stay`] does: `annual` is the cost of a cycle in its
+    /// state, `discounted` the discount factors of the cycles added up.
+    #[inline(always)]
+    fn stay(&mut self, shared: &Shared, (t, cycles): (usize, usize), annual: f64, discounted: f64) {
+        let path = &mut self.path;
+        if path.done {
+            return;
+        }
+        if t < self.paid_until {
+            stay_arm(shared, self.a, t, cycles, path, self.counts);
+            return;
+        }
+        path.care += annual * discounted;
+        path.years_in_state = path.years_in_state.saturating_add(cycles as u32);
+    }
+
+    /// Books move `j` of the arms walked, `step` (this arm's, the `j`-th),
+    /// in cycle `t` of the child's `n`, as [`book_move`] does, with the
+    /// move's costs read from it, `f` the cycle's discount factor and
+    /// `tail` the rest of the horizon's.
+    ///
+    /// A child that stays books its cycles up to `t` as a span too, and
+    /// the next span from `t + 1`: the same occupancy as one longer span.
+    #[inline(always)]
+    fn settle(&mut self, shared: &Shared, (t, n): (usize, usize), (step, j): (&Move, usize), f: f64, tail: &[f64]) {
+        let path = &mut self.path;
+        if path.done {
+            return;
+        }
+        let (s, next) = (path.state, step.next[j]);
+        self.counts.occupy(s, path.since, t);
+        path.since = t + 1;
+        if t < self.paid_until {
+            book_move(shared.model, shared.valuation, self.a, (t, n), next, self.counts, path);
+            return;
+        }
+        let moved = next != s;
+        self.counts.entries[next * self.counts.n_cycles + t] += u64::from(moved);
+        path.care += step.entry[j] * f;
+        path.care += step.annual[j] * f;
+        path.years_in_state = (path.years_in_state + 1) * u32::from(!moved);
+        path.ever |= bit(next);
+        path.state = next;
+        if step.absorbs[j] && t + 1 < n {
+            // Absorbed for good: the rest of the horizon needs no random numbers.
+            self.counts.occupy(next, t + 1, n);
+            path.care += shared.valuation.annual[next] * tail[t];
+            path.done = true;
+        }
+    }
+}
+
+/// Books `cycles` cycles from `t` in which arm `a`'s child stays where it
+/// is: the cost of its state, and the intervention's paid years.
+#[inline(always)]
+fn stay_arm(shared: &Shared, a: usize, t: usize, cycles: usize, path: &mut ArmPath, counts: &mut Counts) {
+    if cycles == 0 || path.done {
+        return;
+    }
+    let (model, val, plan) = (shared.model, shared.valuation, &shared.plan);
+    let until = t + cycles;
+    let s = path.state;
+    path.care += val.annual[s] * (plan.sums[until] - plan.sums[t]);
+    path.years_in_state = path.years_in_state.saturating_add(cycles as u32);
+    if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
+        && !model.absorbing[s]
+    {
+        for c in t..until.min(k + iv.cost_years as usize) {
+            counts.pay_start[c] += 1;
+            counts.pay_end[c] += 1;
+            path.paid += val.yearly[a] * val.factors[c];
+        }
+    }
 }
 
 /// The event kernel with its scratch space, for one batch.
@@ -207,6 +736,8 @@ pub(super) struct Walker<'a> {
     joints: FxHashMap<u128, Joint>,
     /// Rows of settled arms met so far, by arm, participation and table row.
     settled: Vec<Option<Row>>,
+    /// Joint positions of children whose arms are all settled.
+    positions: Positions,
 }
 
 impl<'a> Walker<'a> {
@@ -228,6 +759,7 @@ impl<'a> Walker<'a> {
             store_inv_ln_stay: vec![0.0; arms],
             joints: FxHashMap::default(),
             settled: vec![None; 2 * arms * shared.plan.n_rows()],
+            positions: Positions::new(model, &shared.plan),
         }
     }
 
@@ -268,10 +800,28 @@ impl<'a> Walker<'a> {
             let state = pick_start(start, group.start.as_slice());
             self.paths[a] = ArmPath::start(val, a, state);
         }
+        let may_settle = arms.clone().all(|a| plan.by_position[a]);
 
         let mut t = 0;
         while t < n {
             let age = group.start_age + t as u32;
+            if may_settle {
+                // Offered now if an enrolment is due, before anything else of the cycle, so
+                // that a child settled by the offer walks settled from this cycle on. (The
+                // offer below then finds the child offered already, and does nothing.)
+                for a in arms.clone() {
+                    let path = &mut self.paths[a];
+                    if !path.done && !model.absorbing[path.state] {
+                        let counts = &mut batch.counts[a];
+                        offer(model, val, a, (t, age, group.start_age), take, counts, path);
+                    }
+                }
+                if self.all_settled(arms.clone())
+                    && let (Some(origin), Some(tail)) = (self.positions.origin(arms.clone(), &self.paths), plan.tail(n))
+                {
+                    return self.walk_settled(arms, (t, n, age0), origin, tail, stream, batch);
+                }
+            }
             let at = age0 + t;
             let mut stretch = (plan.segment_end[at] - at).min(n - t);
             for a in arms.clone() {
@@ -283,18 +833,7 @@ impl<'a> Walker<'a> {
                     // Nothing but the tables acts on this arm here, and no enrolment is due.
                     plan.table(at, s)
                 } else if plan.settled[a] && path.offered {
-                    let i = (2 * a + usize::from(path.enrolled_at.is_some())) * plan.n_rows() + plan.table_index(at, s);
-                    match self.settled[i] {
-                        Some(row) => row,
-                        None => {
-                            let row = self.row(a, t, at)?;
-                            // Rows computed afresh each time (never kept) are not remembered either.
-                            if !matches!(row, Row::Changed(slot) if slot < self.paths.len()) {
-                                self.settled[i] = Some(row);
-                            }
-                            row
-                        }
-                    }
+                    self.settled_row(a, t, at)?
                 } else {
                     offer(
                         model,
@@ -349,6 +888,219 @@ impl<'a> Walker<'a> {
             }
             t = moved + 1;
         }
+        self.finish(arms, n, batch);
+        Ok(())
+    }
+
+    /// Whether every arm of `arms` is settled for the rest of the child's
+    /// walk: absorbed, or out of an absorbing state and either offered the
+    /// intervention or without one (see [`Plan::settled`]).
+    fn all_settled(&self, arms: Range<usize>) -> bool {
+        let model = self.shared.model;
+        arms.into_iter().all(|a| {
+            let path = &self.paths[a];
+            path.done || (!model.absorbing[path.state] && (path.offered || model.arms[a].intervention.is_none()))
+        })
+    }
+
+    /// Walks the child on from cycle `t` of `n` (age index `age0 + t`)
+    /// once every arm of `arms` (one, or the model's two) is settled, as
+    /// [`Walker::walk`] does, with every joint position worked out once
+    /// (see [`Positions`]): its positions are at `origin` in the table,
+    /// and `tail` gives the rest of its horizon from each cycle.
+    ///
+    /// Compiled apart from [`Walker::walk`], whose loop is then compiled as
+    /// tightly for children that never settle.
+    #[inline(never)]
+    fn walk_settled(
+        &mut self,
+        arms: Range<usize>,
+        (t, n, age0): (usize, usize, usize),
+        origin: (usize, usize),
+        tail: &[f64],
+        stream: &mut Stream,
+        batch: &mut Batch,
+    ) -> Result<(), EngineError> {
+        let shared = self.shared;
+        let (first, last) = (arms.start, arms.end - 1);
+        let (paths, walk) = ([self.paths[first], self.paths[last]], (t, n, age0));
+        let paths = if last == first {
+            let lane = Lane::new(shared, first, paths[0], &mut batch.counts[first]);
+            self.walk_lanes(arms.clone(), [lane], walk, origin, tail, stream)?
+                .map(|lane| lane.path)
+                .to_vec()
+        } else {
+            let (low, high) = batch.counts.split_at_mut(last);
+            let lanes = [
+                Lane::new(shared, first, paths[0], &mut low[first]),
+                Lane::new(shared, last, paths[1], &mut high[0]),
+            ];
+            self.walk_lanes(arms.clone(), lanes, walk, origin, tail, stream)?
+                .map(|lane| lane.path)
+                .to_vec()
+        };
+        self.paths[first] = paths[0];
+        self.paths[last] = paths[paths.len() - 1];
+        self.finish(arms, n, batch);
+        Ok(())
+    }
+
+    /// The settled walk of [`Walker::walk_settled`] through its `N` lanes.
+    fn walk_lanes<'c, const N: usize>(
+        &mut self,
+        arms: Range<usize>,
+        mut lanes: [Lane<'c>; N],
+        (mut t, n, age0): (usize, usize, usize),
+        (origin, segment_step): (usize, usize),
+        tail: &[f64],
+        stream: &mut Stream,
+    ) -> Result<[Lane<'c>; N], EngineError> {
+        let shared = self.shared;
+        let (plan, factors) = (&shared.plan, &shared.valuation.factors);
+        let mut states = lanes.iter().fold(0, |i, lane| i * plan.n_states + lane.path.state);
+        // The segment of cycle `t`: its positions start at `base`, and it ends before `until`.
+        let (mut base, mut until) = (0, 0);
+        while t < n {
+            if t >= until {
+                let at = age0 + t;
+                base = origin + plan.segment[at] * segment_step;
+                until = plan.segment_end[at] - age0;
+            }
+            let stretch = until.min(n) - t;
+            let i = base + states;
+            let place = match self.positions.place(i) {
+                Some(place) => place,
+                None => {
+                    for lane in &lanes {
+                        self.paths[lane.a] = lane.path;
+                    }
+                    let (position, rows) = self.position(arms.clone(), t, age0 + t)?;
+                    self.positions.keep(i, position, rows)
+                }
+            };
+            let position = &self.positions.known[place];
+            let wait = self.positions.wait(position, stretch, stream, plan);
+            let discounted = plan.sums[t + wait] - plan.sums[t];
+            for (lane, &annual) in lanes.iter_mut().zip(&position.annual) {
+                lane.stay(shared, (t, wait), annual, discounted);
+            }
+            if wait == stretch {
+                t += stretch;
+                continue;
+            }
+
+            let moved = t + wait;
+            let Joint { low, c, .. } = position.joint;
+            let v = rng::uniform(stream) * position.moving;
+            let u = if v < low { v } else { v + c };
+            let fallback;
+            let step = match self.positions.moves(position, u) {
+                Some(step) => step,
+                None => {
+                    let arms = [lanes[0].path, lanes[N - 1].path].map(|p| (p.done, p.state));
+                    let next = self.destinations(self.positions.rows[place], u, arms);
+                    fallback = self.move_to(arms.map(|(_, s)| s), next, N == 2);
+                    &fallback
+                }
+            };
+            let f = factors[moved];
+            for (j, lane) in lanes.iter_mut().enumerate() {
+                lane.settle(shared, (moved, n), (step, j), f, tail);
+            }
+            states = step.states;
+            t = moved + 1;
+        }
+        Ok(lanes)
+    }
+
+    /// The destinations of the first and the last arm walked, with rows
+    /// `rows` and (absorbed, state) `arms`, for the move's random number
+    /// `u`, worked out as [`Walker::walk`] does.
+    fn destinations(&self, rows: [Row; 2], u: f64, arms: [(bool, usize); 2]) -> [usize; 2] {
+        let [reference, row] = rows;
+        let [(done0, s0), (done1, s1)] = arms;
+        let next0 = if done0 {
+            s0
+        } else {
+            invert(u, self.cumulative(reference), s0)
+        };
+        let next1 = if done1 {
+            s1
+        } else if row == reference {
+            // The same row as the first arm's (or the same arm): the same move.
+            next0
+        } else {
+            coupled(u, self.probs(reference), self.probs(row), s1)
+        };
+        [next0, next1]
+    }
+
+    /// The joint position of `arms`, whose arms are all settled, in cycle
+    /// `t` (age index `at`), worked out from their rows, with the rows of
+    /// the first and the last arm.
+    fn position(&mut self, arms: Range<usize>, t: usize, at: usize) -> Result<(Position, [Row; 2]), EngineError> {
+        let plan = &self.shared.plan;
+        let (first, last) = (arms.start, arms.end - 1);
+        for a in arms.clone() {
+            let path = &self.paths[a];
+            let s = path.state;
+            self.rows[a] = if path.done {
+                plan.stay(s)
+            } else if !plan.shaped[a * plan.n_states + s] && (path.offered || !plan.enrols[a * plan.n_states + s]) {
+                plan.table(at, s)
+            } else {
+                self.settled_row(a, t, at)?
+            };
+        }
+        let joint = self.joint(arms.clone());
+        let waits = self.positions.thresholds(joint.c, joint.inv_ln_c, plan.n_cycles);
+        let rows = [self.rows[first], self.rows[last]];
+        let coupling = (last != first && !self.paths[last].done && rows[1] != rows[0]).then(|| self.probs(rows[1]));
+        let windows = Positions::move_windows((self.probs(rows[0]), self.cumulative(rows[0])), coupling);
+        let arms_now = [first, last].map(|a| (self.paths[a].done, self.paths[a].state));
+        let start = self.positions.from.len();
+        for &[from, to] in &windows {
+            // One `u` above each window, below the next.
+            let next = self.destinations(rows, to, arms_now);
+            let step = self.move_to(arms_now.map(|(_, s)| s), next, last != first);
+            self.positions.from.push(from);
+            self.positions.to.push(to);
+            self.positions.moves.push(step);
+        }
+        while (self.positions.from.len() - start) % WINDOWS != 0 {
+            self.positions.from.push(f64::INFINITY);
+            self.positions.to.push(f64::INFINITY);
+            self.positions.moves.push(Move::default());
+        }
+        let windows = (place(start), place(self.positions.from.len()));
+        let annual = arms_now.map(|(_, s)| self.shared.valuation.annual[s]);
+        let position = Position {
+            joint,
+            moving: 1.0 - joint.c,
+            annual,
+            waits,
+            windows,
+        };
+        Ok((position, rows))
+    }
+
+    /// The move of the first and the last arm walked (two arms when
+    /// `pair`) from states `from` to `next`, with its costs and the index
+    /// of the states it leads to.
+    fn move_to(&self, from: [usize; 2], next: [usize; 2], pair: bool) -> Move {
+        let (model, plan) = (self.shared.model, &self.shared.plan);
+        let n = plan.n_states;
+        Move {
+            next,
+            states: if pair { next[0] * n + next[1] } else { next[0] },
+            entry: [0, 1].map(|j| plan.move_entry[from[j] * n + next[j]]),
+            annual: [0, 1].map(|j| plan.move_annual[from[j] * n + next[j]]),
+            absorbs: next.map(|s| model.absorbing[s]),
+        }
+    }
+
+    /// Books the end of the child's horizon of `n` cycles in every arm of `arms`.
+    fn finish(&self, arms: Range<usize>, n: usize, batch: &mut Batch) {
         for a in arms {
             let path = &self.paths[a];
             if !path.done {
@@ -356,7 +1108,24 @@ impl<'a> Walker<'a> {
             }
             batch.cost(a, path.care + path.paid);
         }
-        Ok(())
+    }
+
+    /// The row of settled arm `a`, offered the intervention, in cycle `t`
+    /// (age index `at`): looked up by participation and table row, or
+    /// computed and remembered.
+    fn settled_row(&mut self, a: usize, t: usize, at: usize) -> Result<Row, EngineError> {
+        let plan = &self.shared.plan;
+        let path = &self.paths[a];
+        let i = (2 * a + usize::from(path.enrolled_at.is_some())) * plan.n_rows() + plan.table_index(at, path.state);
+        if let Some(row) = self.settled[i] {
+            return Ok(row);
+        }
+        let row = self.row(a, t, at)?;
+        // Rows computed afresh each time (never kept) are not remembered either.
+        if !matches!(row, Row::Changed(slot) if slot < self.paths.len()) {
+            self.settled[i] = Some(row);
+        }
+        Ok(row)
     }
 
     /// How many cycles from `t` on arm `a`'s row stays the same while its
@@ -527,6 +1296,7 @@ impl<'a> Walker<'a> {
 
     /// The joint position of `arms`: worked out at once when every arm
     /// is in the first arm's state, else looked up or worked out and kept.
+    #[inline(always)]
     fn joint(&mut self, arms: Range<usize>) -> Joint {
         let first = arms.start;
         let s0 = self.paths[first].state;
@@ -535,7 +1305,7 @@ impl<'a> Walker<'a> {
             Row::Plan(i) => (self.shared.plan.rows[2 * n * i + s0], self.shared.plan.inv_ln_stay[i]),
             Row::Changed(i) => (self.store[2 * n * i + s0], self.store_inv_ln_stay[i]),
         };
-        // The smallest stay probability has the largest `1 / ln`, all of them negative.
+        // Every arm stays where the smallest stay probability does, with its `1 / ln`.
         let (mut c, mut inv_ln_c) = stays(self.rows[first]);
         let mut same = true;
         for a in arms.clone().skip(1) {
@@ -548,8 +1318,9 @@ impl<'a> Walker<'a> {
                 break;
             }
             let (c_a, inv_a) = stays(self.rows[a]);
-            c = c.min(c_a);
-            inv_ln_c = inv_ln_c.max(inv_a);
+            if c_a < c {
+                (c, inv_ln_c) = (c_a, inv_a);
+            }
         }
         if same {
             // Every arm stays where its row and the first arm's both stay.
@@ -634,29 +1405,8 @@ impl<'a> Walker<'a> {
 
     /// Books `cycles` cycles from `t` in which every arm stays where it is.
     fn stay(&mut self, arms: Range<usize>, t: usize, cycles: usize, batch: &mut Batch) {
-        if cycles == 0 {
-            return;
-        }
-        let (model, val, plan) = (self.shared.model, self.shared.valuation, &self.shared.plan);
-        let until = t + cycles;
         for a in arms {
-            let path = &mut self.paths[a];
-            if path.done {
-                continue;
-            }
-            let s = path.state;
-            path.care += val.annual[s] * (plan.sums[until] - plan.sums[t]);
-            path.years_in_state = path.years_in_state.saturating_add(cycles as u32);
-            if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
-                && !model.absorbing[s]
-            {
-                let counts = &mut batch.counts[a];
-                for c in t..until.min(k + iv.cost_years as usize) {
-                    counts.pay_start[c] += 1;
-                    counts.pay_end[c] += 1;
-                    path.paid += val.yearly[a] * val.factors[c];
-                }
-            }
+            stay_arm(self.shared, a, t, cycles, &mut self.paths[a], &mut batch.counts[a]);
         }
     }
 }
@@ -672,7 +1422,13 @@ fn wait(c: f64, inv_ln_c: f64, stretch: usize, stream: &mut Stream) -> usize {
         return 0;
     }
     // `1 − u` is in (0, 1]: P(wait ≥ k) = P(ln(1 − u) ≤ k·ln c) = c^k.
-    let k = (1.0 - rng::uniform(stream)).ln() * inv_ln_c;
+    wait_of(1.0 - rng::uniform(stream), inv_ln_c, stretch)
+}
+
+/// The wait of `x = 1 − u`: `⌊ln x · inv_ln_c⌋`, at most `stretch`.
+#[inline]
+fn wait_of(x: f64, inv_ln_c: f64, stretch: usize) -> usize {
+    let k = x.ln() * inv_ln_c;
     if k >= stretch as f64 { stretch } else { k as usize }
 }
 

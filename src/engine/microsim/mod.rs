@@ -249,7 +249,7 @@ pub fn run_with(
     let shared = Shared {
         model,
         valuation,
-        plan: events::Plan::new(model, &valuation.factors),
+        plan: events::Plan::new(model, valuation),
     };
     let groups = group_bounds(model, options.children);
     let n_batches = options.children.div_ceil(BATCH);
@@ -408,7 +408,7 @@ impl ArmPath {
 /// Books the move of arm `a`'s child to `next` in cycle `t` of its `n`:
 /// entry, the cycle's cost, the intervention's paid year, and — when `next`
 /// absorbs for good — the rest of the horizon at once.
-#[inline]
+#[inline(always)]
 fn book_move(
     model: &Model,
     val: &Valuation,
