@@ -651,7 +651,7 @@ impl<'c> Lane<'c> {
             return;
         }
         if t < self.paid_until {
-            stay_arm(shared, self.a, t, cycles, path, self.counts);
+            paid_stay(shared, self.a, (t, cycles), path, self.counts);
             return;
         }
         path.care += annual * discounted;
@@ -675,7 +675,7 @@ impl<'c> Lane<'c> {
         self.counts.occupy(s, path.since, t);
         path.since = t + 1;
         if t < self.paid_until {
-            book_move(shared.model, shared.valuation, self.a, (t, n), next, self.counts, path);
+            paid_move(shared, self.a, (t, n), next, path, self.counts);
             return;
         }
         let moved = next != s;
@@ -692,6 +692,20 @@ impl<'c> Lane<'c> {
             path.done = true;
         }
     }
+}
+
+/// [`stay_arm`] for a settled child with paid years left: compiled apart,
+/// so that the settled walk's loop stays small.
+#[inline(never)]
+fn paid_stay(shared: &Shared, a: usize, (t, cycles): (usize, usize), path: &mut ArmPath, counts: &mut Counts) {
+    stay_arm(shared, a, t, cycles, path, counts);
+}
+
+/// [`book_move`] for a settled child with paid years left: compiled apart,
+/// so that the settled walk's loop stays small.
+#[inline(never)]
+fn paid_move(shared: &Shared, a: usize, (t, n): (usize, usize), next: usize, path: &mut ArmPath, counts: &mut Counts) {
+    book_move(shared.model, shared.valuation, a, (t, n), next, counts, path);
 }
 
 /// Books `cycles` cycles from `t` in which arm `a`'s child stays where it
