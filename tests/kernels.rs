@@ -177,3 +177,18 @@ fn kernels_couple_the_arms_alike() {
         "the kernels couple the arms differently: {ratio}"
     );
 }
+
+/// An arm that surely stays where it is (a relative risk of 0 on every
+/// way out of `at_risk`) leaves the other arm moving at its own pace: the
+/// joint wait is that of the arm most likely to move.
+#[test]
+fn kernels_agree_when_an_arm_surely_stays() {
+    let s = peer_with(
+        &[(
+            "to = [\"placed\", \"neet\"]\nrelative_risk = \"$rr\"",
+            "to = [\"on_track\", \"placed\", \"neet\", \"dead\"]\nrelative_risk = 0.0",
+        )],
+        "",
+    );
+    kernels_agree("surely stays", &s, 100_000, true);
+}
