@@ -120,10 +120,10 @@
 //! [`Simulation::precision`] adds draws (or, in a single microsimulation
 //! draw, re-runs with more children) until the standard error of every NPV
 //! is at most the asked share of it, or a cap is reached; [`RunResult::stop`]
-//! says which. The first round has 200 draws; each further round aims 5 %
+//! says which. The first round has 200 draws; each further round aims 1 %
 //! past the size the last round's standard errors predict (they fall as
-//! one over the square root of the size), growing by at least an eighth and
-//! at most doubling. The draws of a run are the first draws of a longer
+//! one over the square root of the size), growing by at least a sixteenth
+//! and at most doubling. The draws of a run are the first draws of a longer
 //! one, so the result is that of a fixed run of its number of draws.
 //!
 //! ## Budget analyses

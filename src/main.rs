@@ -562,7 +562,11 @@ fn run(args: &RunArgs) -> lifecost::Result<String> {
     if let Some(dir) = &args.csv {
         write_csv(dir, &scenario, &result, args.force)?;
     }
-    Ok(result_text(&result, args.format))
+    let text = result_text(&result, args.format);
+    // The process ends next and hands the memory back at once; freeing a
+    // large PSA's draws one by one would only delay the output.
+    std::mem::forget(result);
+    Ok(text)
 }
 
 /// Reads `--draw-range A..B` and refuses what a part cannot be run with.

@@ -234,8 +234,8 @@ impl<'a> Simulation<'a> {
 
     /// Keep adding draws (with draws) or children (a microsimulation without
     /// draws) until the Monte Carlo standard error of every NPV is at most
-    /// `relative · |NPV|`, or a cap is reached. Each round aims 5 % past the
-    /// size the last one's standard errors predict, within an eighth more
+    /// `relative · |NPV|`, or a cap is reached. Each round aims 1 % past the
+    /// size the last one's standard errors predict, within a sixteenth more
     /// and twice as many (see the crate docs). The default is no target.
     pub fn precision(mut self, relative: f64) -> Self {
         self.precision = Some(relative);
@@ -903,14 +903,15 @@ fn draws_needed(draws: &[Figures], relative: f64) -> f64 {
 }
 
 /// The size of the next round of adaptive precision after a round of `n`
-/// (draws or children) fell short: 5 % past the `needed` its standard
-/// errors predict, so that one more round usually suffices, but at least an
-/// eighth more than `n` and at most twice `n` (a prediction from a small
-/// round is rough), and at most `cap`.
+/// (draws or children) fell short: 1 % past the `needed` its standard
+/// errors predict, but at least a sixteenth more than `n` (when the
+/// prediction falls short in turn, a few percent more usually suffice) and
+/// at most twice `n` (a prediction from a small round is rough), and at
+/// most `cap`.
 fn next_size(n: u64, needed: f64, cap: u64) -> u64 {
     let most = n.saturating_mul(2);
-    let least = n.saturating_add((n / 8).max(1));
-    let aimed = (1.05 * needed).ceil();
+    let least = n.saturating_add((n / 16).max(1));
+    let aimed = (1.01 * needed).ceil();
     let next = if aimed.is_finite() && aimed < most as f64 {
         (aimed as u64).max(least)
     } else {
@@ -955,10 +956,10 @@ mod tests {
 
     #[test]
     fn the_next_round_aims_past_the_predicted_size_within_its_bounds() {
-        // 5 % past the prediction when that lies between an eighth more and twice as many.
-        assert_eq!(next_size(1_000, 1_500.0, 1_000_000), 1_575);
-        // Never less than an eighth more, even when the prediction says the run is nearly there.
-        assert_eq!(next_size(1_000, 900.0, 1_000_000), 1_125);
+        // 1 % past the prediction when that lies between a sixteenth more and twice as many.
+        assert_eq!(next_size(1_000, 1_500.0, 1_000_000), 1_515);
+        // Never less than a sixteenth more, even when the prediction says the run is nearly there.
+        assert_eq!(next_size(1_000, 900.0, 1_000_000), 1_062);
         assert_eq!(next_size(1, 0.5, 1_000_000), 2);
         // At most twice as many, also when no prediction can be made (an NPV of 0).
         assert_eq!(next_size(1_000, 5_000.0, 1_000_000), 2_000);
