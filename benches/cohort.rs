@@ -71,11 +71,7 @@ fn draw_parts(c: &mut Criterion) {
         });
         let streams = cohort::run(&model, 1.0).expect("runs");
         let frame = Frame::new(&scenario, scenario.perspective());
-        let start_years: Vec<i32> = scenario
-            .interventions()
-            .iter()
-            .map(|iv| iv.program.start_year)
-            .collect();
+        let start_years = scenario.start_years();
         group.bench_function(format!("{name}: economics"), |b| {
             b.iter(|| economics::draw_figures(&frame, &streams, &start_years, false))
         });

@@ -73,11 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // The peers' work: the base case's tables, trace and costs of both arms.
         let values = scenario.base_values();
         let frame = Frame::new(&scenario, scenario.perspective());
-        let start_years: Vec<i32> = scenario
-            .interventions()
-            .iter()
-            .map(|iv| iv.program.start_year)
-            .collect();
+        let start_years = scenario.start_years();
         let start = Instant::now();
         let mut figures = None;
         for _ in 0..reps {

@@ -844,11 +844,7 @@ fn draw_figures(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams]) -> F
 }
 
 fn figures_with(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams], budget: bool) -> Figures {
-    let start_years: Vec<i32> = scenario
-        .interventions()
-        .iter()
-        .map(|iv| iv.program.start_year)
-        .collect();
+    let start_years = scenario.start_years();
     let (arms, comparisons) = economics::draw_figures(frame, streams, &start_years, budget);
     Figures { arms, comparisons }
 }

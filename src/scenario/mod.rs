@@ -443,6 +443,11 @@ impl Scenario {
         &self.interventions
     }
 
+    /// The first calendar year of each intervention's program, in order.
+    pub fn start_years(&self) -> Vec<i32> {
+        self.interventions.iter().map(|iv| iv.program.start_year).collect()
+    }
+
     /// Rules that depend on a child's past.
     pub fn history(&self) -> &[HistoryRule] {
         &self.history
