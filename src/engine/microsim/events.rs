@@ -938,11 +938,10 @@ impl<'a> Walker<'a> {
         let shared = self.shared;
         let (first, last) = (arms.start, arms.end - 1);
         let (paths, walk) = ([self.paths[first], self.paths[last]], (t, n, age0));
-        let paths = if last == first {
+        let [path_first, path_last] = if last == first {
             let lane = Lane::new(shared, first, paths[0], &mut batch.counts[first]);
-            self.walk_lanes(arms.clone(), [lane], walk, origin, tail, stream)?
-                .map(|lane| lane.path)
-                .to_vec()
+            let [lane] = self.walk_lanes(arms.clone(), [lane], walk, origin, tail, stream)?;
+            [lane.path; 2]
         } else {
             let (low, high) = batch.counts.split_at_mut(last);
             let lanes = [
@@ -951,10 +950,9 @@ impl<'a> Walker<'a> {
             ];
             self.walk_lanes(arms.clone(), lanes, walk, origin, tail, stream)?
                 .map(|lane| lane.path)
-                .to_vec()
         };
-        self.paths[first] = paths[0];
-        self.paths[last] = paths[paths.len() - 1];
+        self.paths[first] = path_first;
+        self.paths[last] = path_last;
         self.finish(arms, n, batch);
         Ok(())
     }

@@ -15,8 +15,9 @@
 //! reference the event kernel is tested against.
 //!
 //! Children are simulated in batches of fixed size; batches run in
-//! parallel and are merged in batch order, and everything counted per cycle
-//! is an integer, so the result is the same on any number of threads.
+//! parallel, everything counted per cycle is an integer (so its sum does not
+//! depend on the order of the batches), and the children's costs are added
+//! up in batch order, so the result is the same on any number of threads.
 //! Batch `b` is added to replicate `b mod R` (at most [`REPLICATES`]); the
 //! spread of the figures between replicates gives their Monte Carlo
 //! standard error. Nothing is kept per child: memory does not grow with the
@@ -38,7 +39,9 @@ pub const BATCH: u64 = 256;
 /// Most replicates kept for standard errors (batch means).
 pub const REPLICATES: u64 = 64;
 /// Batches in flight at once: bounds memory whatever the number of children.
-const ROUND: u64 = 64;
+/// As many as replicates, so that the batches of a round (which starts at a
+/// multiple of it) all go to different replicates and count straight into them.
+const ROUND: u64 = REPLICATES;
 
 /// What a child's path is worth, prepared by the economics layer (which
 /// owns discounting and the perspective); the engine only adds up.
@@ -165,12 +168,17 @@ impl Counts {
     }
 }
 
-/// What a batch of children adds up to; the same shape sums replicates.
+/// What batches of children add up to: a replicate, or the whole run.
+///
+/// A batch counts straight into its replicate: the counts are integers,
+/// so their sum does not depend on the order they are added in.
 struct Batch {
     children: u64,
     counts: Vec<Counts>,
-    /// Per arm: each child's lifetime cost with its histogram bin (batches
-    /// only), added to the run's histogram in batch and child order.
+    /// Per arm: each child's lifetime cost with its histogram bin, for the
+    /// batch being simulated, added to the run's histogram in batch and
+    /// child order (floating-point sums depend on the order). The buffers
+    /// are reused from one batch to the next.
     costs: Vec<Vec<(usize, f64)>>,
 }
 
@@ -180,16 +188,7 @@ impl Batch {
         Batch {
             children: 0,
             counts: (0..n_arms).map(|_| Counts::new(n_states, n_cycles)).collect(),
-            costs: Vec::new(),
-        }
-    }
-
-    /// An empty batch of `children` children.
-    fn of_children(n_arms: usize, n_states: usize, n_cycles: usize, children: u64) -> Self {
-        Batch {
-            children,
-            counts: (0..n_arms).map(|_| Counts::new(n_states, n_cycles)).collect(),
-            costs: vec![Vec::with_capacity(children as usize); n_arms],
+            costs: vec![Vec::new(); n_arms],
         }
     }
 
@@ -262,27 +261,32 @@ pub fn run_with(
     let mut first = 0;
     while first < n_batches {
         let last = (first + ROUND).min(n_batches);
-        let batches: Vec<Result<Batch, EngineError>> = (first..last)
-            .into_par_iter()
+        // Batch `b` goes to replicate `b mod R`: the round starts at a
+        // multiple of `R` (or holds every batch, when there are fewer than
+        // `R`), so replicate `b − first`, a different one for each batch.
+        let round = &mut replicates[..(last - first) as usize];
+        let done: Vec<Result<(), EngineError>> = round
+            .par_iter_mut()
+            .enumerate()
             // Kernels keep what they work out (pure functions of the draw) from batch to batch.
             .map_init(
                 || (steps::Stepper::new(&shared), events::Walker::new(&shared)),
-                |(stepper, walker), b| {
+                |(stepper, walker), (r, replicate)| {
+                    let b = first + r as u64;
                     let children = b * BATCH..((b + 1) * BATCH).min(options.children);
                     let kernel = match kernel {
                         Kernel::Steps => Moves::Steps(stepper),
                         Kernel::Events => Moves::Events(walker),
                     };
-                    simulate_batch(&shared, &groups, children, options, kernel)
+                    simulate_batch(&shared, &groups, children, options, kernel, replicate)
                 },
             )
             .collect();
-        for (b, batch) in (first..last).zip(batches) {
-            let batch = batch?;
-            for (histogram, costs) in lifetime_cost.iter_mut().zip(&batch.costs) {
+        for (result, replicate) in done.into_iter().zip(&replicates) {
+            result?;
+            for (histogram, costs) in lifetime_cost.iter_mut().zip(&replicate.costs) {
                 costs.iter().for_each(|&(bin, x)| histogram.push_binned(bin, x));
             }
-            replicates[(b % n_replicates) as usize].merge(&batch);
         }
         first = last;
         if let Some(report) = progress {
@@ -338,21 +342,22 @@ enum Moves<'k, 'a> {
     Events(&'k mut events::Walker<'a>),
 }
 
+/// Simulates the batch of children `children` and adds it to `batch`
+/// (its replicate), whose costs it leaves holding this batch's children's.
 fn simulate_batch(
     shared: &Shared,
     groups: &[u64],
     children: std::ops::Range<u64>,
     options: MicrosimOptions,
     mut kernel: Moves,
-) -> Result<Batch, EngineError> {
+    batch: &mut Batch,
+) -> Result<(), EngineError> {
     let model = shared.model;
     let n_arms = model.arms.len();
-    let mut batch = Batch::of_children(
-        n_arms,
-        model.n_states(),
-        model.n_cycles(),
-        children.end - children.start,
-    );
+    batch.children += children.end - children.start;
+    for costs in &mut batch.costs {
+        costs.clear();
+    }
     let mut streams: Vec<Stream> = Vec::with_capacity(n_arms);
     for child in children {
         let g = groups.partition_point(|&b| b <= child).saturating_sub(1);
@@ -364,11 +369,11 @@ fn simulate_batch(
             streams.extend((0..n_arms as u64).map(|a| rng::child_stream(options.seed, options.draw, child, Some(a))));
         }
         match &mut kernel {
-            Moves::Steps(stepper) => stepper.simulate(group, &mut streams, &mut batch)?,
-            Moves::Events(walker) => walker.simulate(group, &mut streams, &mut batch)?,
+            Moves::Steps(stepper) => stepper.simulate(group, &mut streams, batch)?,
+            Moves::Events(walker) => walker.simulate(group, &mut streams, batch)?,
         }
     }
-    Ok(batch)
+    Ok(())
 }
 
 /// Where one child is in one arm.
