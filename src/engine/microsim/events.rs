@@ -326,7 +326,7 @@ const MARGIN: f64 = 1e-9;
 const SLACK: f64 = 1.0 / (1u64 << 40) as f64;
 
 /// Windows of a position are counted this many at a time.
-const WINDOWS: usize = 8;
+const WINDOWS: usize = 4;
 
 /// The least `1 − u` of a uniform `u` ([`rng::uniform`] has 53 bits).
 const LEAST_X: f64 = 1.0 / (1u64 << 53) as f64;
