@@ -82,8 +82,9 @@ impl Histogram {
         if x.is_nan() || x < HIST_MIN {
             return 0;
         }
-        let b = 1 + ((x / HIST_MIN).log10() * BINS_PER_DECADE as f64) as usize;
-        b.min(LAST_BIN)
+        // An infinite amount saturates the cast: it belongs to the last bin.
+        let b = ((x / HIST_MIN).log10() * BINS_PER_DECADE as f64) as usize;
+        b.saturating_add(1).min(LAST_BIN)
     }
 
     /// The bin of `x`, the same as [`Histogram::bin_by_log`] gives, found
@@ -256,6 +257,10 @@ mod tests {
     /// The bin read from the table of edges is the one the log gives.
     #[test]
     fn bin_from_edges_is_bin_from_log() {
+        // The largest amounts, infinity included, share the last bin; what is not a number, the first.
+        assert_eq!(Histogram::bin_of(f64::INFINITY), LAST_BIN);
+        assert_eq!(Histogram::bin_of(f64::MAX), LAST_BIN);
+        assert_eq!(Histogram::bin_of(f64::NAN), 0);
         let check = |x: f64| {
             assert_eq!(
                 Histogram::bin(x),
