@@ -461,13 +461,14 @@ impl<'a> Simulation<'a> {
             let mut needed = f64::INFINITY;
             let done = match self.precision {
                 Some(p) if self.engine == Engine::Microsim => {
-                    let precise = precise_enough(&outcome, p);
+                    let estimates = replicate_npv_estimates(&outcome);
+                    let precise = precise(&estimates, outcome.replicates.len() > 1, p);
                     if precise {
                         stop = Stop::Precision;
                     } else if children >= self.max_children {
                         stop = Stop::Cap;
                     }
-                    needed = children_needed(&outcome, children, p);
+                    needed = size_needed(children, &estimates, p);
                     precise || children >= self.max_children
                 }
                 _ => true,
@@ -502,13 +503,14 @@ impl<'a> Simulation<'a> {
             match self.precision {
                 None => break Stop::Fixed,
                 Some(p) => {
-                    if npv_precise(&draws, p) {
+                    let estimates = npv_estimates(&draws);
+                    if precise(&estimates, draws.len() > 1, p) {
                         break Stop::Precision;
                     }
                     if len >= self.max_draws {
                         break Stop::Cap;
                     }
-                    target = next_size(len, draws_needed(&draws, p), self.max_draws);
+                    target = next_size(len, size_needed(len, &estimates, p), self.max_draws);
                 }
             }
         };
@@ -544,16 +546,13 @@ impl<'a> Simulation<'a> {
         let mut tree = TreeSum::new(first);
         for d in first..first + size {
             let values = self.with_overrides(draw_values(self.scenario, self.seed, d));
-            let mut outcome = self
+            let outcome = self
                 .evaluate(d, &values, self.children, None)
                 .map_err(|e| with_draw(e, d))?;
             if let Some(report) = self.progress {
                 report(done.fetch_add(1, Ordering::Relaxed) + 1, planned);
             }
-            // Per-draw budgets are not reported; the expected streams carry the budget view.
-            for c in &mut outcome.figures.comparisons {
-                c.program.budget = Vec::new();
-            }
+            // Without its per-year budget (`draw_figures`): the expected streams carry that view.
             figures.push(outcome.figures);
             tree.push(outcome.streams, outcome.lifetime_cost);
         }
@@ -849,20 +848,16 @@ fn figures_with(scenario: &Scenario, frame: &Frame, streams: &[ArmStreams], budg
     Figures { arms, comparisons }
 }
 
-/// Whether the replicates of a microsimulation pin every NPV down to `relative`.
-fn precise_enough(outcome: &Outcome, relative: f64) -> bool {
-    outcome.figures.comparisons.iter().enumerate().all(|(k, c)| {
-        let se = crate::result::replicate_se(&outcome.replicates, c.npv, |d| Some(d.comparisons[k].npv));
-        outcome.replicates.len() > 1 && se <= relative * c.npv.abs()
-    })
-}
-
-/// Whether the draws pin every expected NPV down to `relative`.
-fn npv_precise(draws: &[Figures], relative: f64) -> bool {
-    draws.len() > 1
-        && npv_estimates(draws)
-            .iter()
-            .all(|&(mean, se)| se <= relative * mean.abs())
+/// Per comparison of a single microsimulation draw: its NPV and that NPV's
+/// standard error from the replicates.
+fn replicate_npv_estimates(outcome: &Outcome) -> Vec<(f64, f64)> {
+    let comparisons = outcome.figures.comparisons.iter().enumerate();
+    comparisons
+        .map(|(k, c)| {
+            let se = crate::result::replicate_se(&outcome.replicates, c.npv, |d| Some(d.comparisons[k].npv));
+            (c.npv, se)
+        })
+        .collect()
 }
 
 /// The mean and standard error of each comparison's NPV over `draws`.
@@ -878,23 +873,21 @@ fn npv_estimates(draws: &[Figures]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The children a single microsimulation draw needs for every NPV to reach
-/// `relative`, predicted from the standard errors of its `children`, which
-/// fall as one over the square root of the children.
-fn children_needed(outcome: &Outcome, children: u64, relative: f64) -> f64 {
-    let needed = outcome.figures.comparisons.iter().enumerate().map(|(k, c)| {
-        let se = crate::result::replicate_se(&outcome.replicates, c.npv, |d| Some(d.comparisons[k].npv));
-        children as f64 * (se / (relative * c.npv.abs())).powi(2)
-    });
-    needed.fold(0.0, f64::max)
+/// Whether every NPV `(mean, se)` of `estimates` is pinned down to
+/// `relative`, the standard errors resting on `enough` samples (more than one).
+fn precise(estimates: &[(f64, f64)], enough: bool, relative: f64) -> bool {
+    estimates
+        .iter()
+        .all(|&(mean, se)| enough && se <= relative * mean.abs())
 }
 
-/// The draws every expected NPV needs to reach `relative`, predicted from
-/// the standard errors of `draws` (they fall as one over the square root of the draws).
-fn draws_needed(draws: &[Figures], relative: f64) -> f64 {
-    let needed = npv_estimates(draws)
-        .into_iter()
-        .map(|(mean, se)| draws.len() as f64 * (se / (relative * mean.abs())).powi(2));
+/// The size (draws or children) every NPV `(mean, se)` of `estimates`, worked
+/// out from `n`, needs to reach `relative`: standard errors fall as one over
+/// the square root of the size.
+fn size_needed(n: u64, estimates: &[(f64, f64)], relative: f64) -> f64 {
+    let needed = estimates
+        .iter()
+        .map(|&(mean, se)| n as f64 * (se / (relative * mean.abs())).powi(2));
     needed.fold(0.0, f64::max)
 }
 
