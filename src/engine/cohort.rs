@@ -217,6 +217,9 @@ struct Plan {
     /// Per move of a row: the product of the hazard ratios on it.
     factor: Vec<f64>,
     dense_row: Vec<f64>,
+    /// Per slot, for models of at most [`DENSE`] states: its modified row
+    /// dense, `n` values with zero on the diagonal.
+    dense_alt: Vec<f64>,
     /// Per effect row: the slot whose modified row the current sub-cohort uses, or NONE.
     use_slot: Vec<u32>,
 }
@@ -292,6 +295,7 @@ impl Plan {
         refill(&mut self.cached_key, n_slots * self.max_acting, f64::NAN);
         refill(&mut self.cached, n_slots, false);
         refill(&mut self.dense_row, n, 0.0);
+        refill(&mut self.dense_alt, if n <= DENSE { n_slots * n } else { 0 }, 0.0);
         refill(&mut self.rate, n_slots, f64::NAN);
         refill(&mut self.factor, n, 1.0);
         refill(&mut self.use_slot, self.rows.len(), NONE);
@@ -348,6 +352,7 @@ impl Plan {
                 );
                 key.copy_from_slice(&self.thetas);
                 self.cached[slot] = true;
+                self.densify(segments, k, s, slot);
                 continue;
             }
             self.dense_row.fill(0.0);
@@ -372,8 +377,23 @@ impl Plan {
             self.cached_stay[slot] = self.dense_row[s];
             key.copy_from_slice(&self.thetas);
             self.cached[slot] = true;
+            self.densify(segments, k, s, slot);
         }
         Ok(())
+    }
+
+    /// Writes the dense form of slot `slot`'s modified row (state `s` in segment `k`).
+    fn densify(&mut self, segments: &Segments, k: usize, s: usize, slot: usize) {
+        let n = self.n_states;
+        if n > DENSE {
+            return;
+        }
+        let dense = &mut self.dense_alt[slot * n..(slot + 1) * n];
+        dense.fill(0.0);
+        let range = segments.row_range(k, s);
+        for (&p, &j) in self.cached_probs[range].iter().zip(segments.row(k, s).to) {
+            dense[j as usize] = p;
+        }
     }
 }
 
@@ -451,6 +471,10 @@ struct Vectors {
     stay: Vec<f64>,
     /// States whose row a sub-cohort reads from the modified rows.
     modified: Vec<bool>,
+    /// For models of at most [`DENSE`] states: the rows of segment
+    /// `dense_segment`, dense (`n·n`, zero on the diagonal).
+    dense: Vec<f64>,
+    dense_segment: usize,
     /// The sub-cohorts' distributions, `n` values each, and their cycles of enrolment.
     enrolled: Vec<f64>,
     enrolled_at: Vec<usize>,
@@ -494,6 +518,8 @@ fn run_group(
     refill(&mut v.next, n, 0.0);
     refill(&mut v.stay, n, 0.0);
     refill(&mut v.modified, n, false);
+    refill(&mut v.dense, if n <= DENSE { n * n } else { 0 }, 0.0);
+    v.dense_segment = usize::MAX;
     v.enrolled.clear();
     v.enrolled_at.clear();
 
@@ -542,11 +568,22 @@ fn run_group(
             }
         }
 
+        if n <= DENSE && k != v.dense_segment {
+            densify(view, &mut v.dense);
+            v.dense_segment = k;
+        }
+        let base = (n <= DENSE).then(|| dense_rows(&v.dense, n));
         let (occupancy, entries) = columns(out, t, n);
         for (x, active) in [(&mut v.pending, pending_active), (&mut v.rest, rest_active)] {
             if active {
-                propagate::<false>(view, x, view.stay, &mut v.next, &v.modified, &[]);
-                account(counting, w, x, &v.next, view.stay, occupancy, entries);
+                let cycle = (counting, w, &mut *occupancy, &mut *entries);
+                match &base {
+                    Some(rows) => advance_dense(rows, x, view.stay, &mut v.next, cycle),
+                    None => {
+                        propagate::<false>(view, x, view.stay, &mut v.next, &v.modified, &[]);
+                        account(x, &v.next, view.stay, cycle);
+                    }
+                }
                 std::mem::swap(x, &mut v.next);
             }
         }
@@ -559,15 +596,30 @@ fn run_group(
             for (&s, &slot) in plan.rows.iter().zip(&plan.use_slot) {
                 if slot != NONE {
                     v.stay[s] = plan.cached_stay[slot as usize];
-                    v.modified[s] = true;
                 }
             }
-            propagate::<true>(view, x, &v.stay, &mut v.next, &v.modified, &plan.cached_probs);
-            for &s in &plan.rows {
-                v.modified[s] = false;
-            }
             let (occupancy, entries) = columns(out, t, n);
-            account(counting, w, x, &v.next, &v.stay, occupancy, entries);
+            let cycle = (counting, w, occupancy, entries);
+            match base {
+                Some(mut rows) => {
+                    for (&s, &slot) in plan.rows.iter().zip(&plan.use_slot) {
+                        if slot != NONE {
+                            rows[s] = &plan.dense_alt[slot as usize * n..(slot as usize + 1) * n];
+                        }
+                    }
+                    advance_dense(&rows, x, &v.stay, &mut v.next, cycle);
+                }
+                None => {
+                    for (&s, &slot) in plan.rows.iter().zip(&plan.use_slot) {
+                        v.modified[s] = slot != NONE;
+                    }
+                    propagate::<true>(view, x, &v.stay, &mut v.next, &v.modified, &plan.cached_probs);
+                    for &s in &plan.rows {
+                        v.modified[s] = false;
+                    }
+                    account(x, &v.next, &v.stay, cycle);
+                }
+            }
             let iv = iv.expect("sub-cohorts exist only in intervention arms");
             if d < iv.cost_years as usize {
                 let next = &v.next;
@@ -638,6 +690,71 @@ fn propagate<const MODIFIED: bool>(
     }
 }
 
+/// Most states for which a run reads its rows dense, with a propagation
+/// unrolled for each number of states.
+const DENSE: usize = 8;
+
+/// Writes the rows of segment `view` into `dense` (`n·n`, row-major),
+/// zero on the diagonal and wherever the row has no move.
+fn densify(view: SegmentView<'_>, dense: &mut [f64]) {
+    let n = view.stay.len();
+    dense.fill(0.0);
+    for (s, row) in dense.chunks_exact_mut(n).enumerate() {
+        let range = view.start[s] as usize..view.start[s + 1] as usize;
+        for (&j, &p) in view.cols[range.clone()].iter().zip(&view.probs[range]) {
+            row[j as usize] = p;
+        }
+    }
+}
+
+/// The rows of the dense table `dense` of `n` states.
+fn dense_rows(dense: &[f64], n: usize) -> [&[f64]; DENSE] {
+    let mut rows: [&[f64]; DENSE] = [&[]; DENSE];
+    for (r, row) in rows.iter_mut().zip(dense.chunks_exact(n)) {
+        *r = row;
+    }
+    rows
+}
+
+/// [`propagate`] then [`account`], with dense rows: `rows[s]` is row `s`,
+/// zero on the diagonal and wherever the sparse row has no move. A zero
+/// adds `+0`, which leaves every sum as it is, so the bits are those of
+/// [`propagate`].
+#[inline]
+fn advance_dense(rows: &[&[f64]; DENSE], x: &[f64], stay: &[f64], next: &mut [f64], cycle: Cycle<'_>) {
+    match x.len() {
+        1 => dense::<1>(rows, x, stay, next, cycle),
+        2 => dense::<2>(rows, x, stay, next, cycle),
+        3 => dense::<3>(rows, x, stay, next, cycle),
+        4 => dense::<4>(rows, x, stay, next, cycle),
+        5 => dense::<5>(rows, x, stay, next, cycle),
+        6 => dense::<6>(rows, x, stay, next, cycle),
+        7 => dense::<7>(rows, x, stay, next, cycle),
+        _ => dense::<8>(rows, x, stay, next, cycle),
+    }
+}
+
+#[inline(always)]
+fn dense<const N: usize>(rows: &[&[f64]; DENSE], x: &[f64], stay: &[f64], next: &mut [f64], cycle: Cycle<'_>) {
+    let (x, stay, next) = (&x[..N], &stay[..N], &mut next[..N]);
+    let mut sum = [0.0; N];
+    for j in 0..N {
+        sum[j] = x[j] * stay[j];
+    }
+    for s in 0..N {
+        let xs = x[s];
+        if xs == 0.0 {
+            continue;
+        }
+        let row = &rows[s][..N];
+        for j in 0..N {
+            sum[j] += xs * row[j];
+        }
+    }
+    next.copy_from_slice(&sum);
+    account(x, next, stay, cycle);
+}
+
 /// The share of a cycle counted for a state with `x` at its start and `next` at its end.
 #[inline]
 fn counted(counting: CycleCounting, x: f64, next: f64) -> f64 {
@@ -648,19 +765,16 @@ fn counted(counting: CycleCounting, x: f64, next: f64) -> f64 {
     }
 }
 
-/// Adds one sub-cohort's counted occupancy and entries of a cycle,
-/// weighted by `w`: `x` at the start of the cycle, `next` at its end,
-/// `stay` the probability of staying in each state.
-#[inline]
-fn account(
-    counting: CycleCounting,
-    w: f64,
-    x: &[f64],
-    next: &[f64],
-    stay: &[f64],
-    occupancy: &mut [f64],
-    entries: &mut [f64],
-) {
+/// Where a sub-cohort's cycle is booked: how a cycle is counted, the
+/// sub-cohort's weight, and the cycle's columns of occupancy and entries.
+type Cycle<'a> = (CycleCounting, f64, &'a mut [f64], &'a mut [f64]);
+
+/// Adds one sub-cohort's counted occupancy and entries of a cycle
+/// `(counting, w, occupancy, entries)`, weighted by `w`: `x` at the start
+/// of the cycle, `next` at its end, `stay` the probability of staying in
+/// each state.
+#[inline(always)]
+fn account(x: &[f64], next: &[f64], stay: &[f64], (counting, w, occupancy, entries): Cycle<'_>) {
     let n = x.len();
     let (next, stay, occupancy, entries) = (&next[..n], &stay[..n], &mut occupancy[..n], &mut entries[..n]);
     for s in 0..n {
