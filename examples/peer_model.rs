@@ -1,10 +1,12 @@
 //! The peer reference model, timed at the sizes the peer scripts use, with
 //! figures printed in the same form: a cohort base case, a cohort PSA of
 //! 1 000 draws (the median of five runs), and a microsimulation of 100 000
-//! children × 80 cycles × 2 arms. The base case times what the peers time
-//! (the tables, trace and costs of both arms) and, beside it, a whole
-//! `Simulation::run`, whose break-even searches run the cohort many times
-//! more. Run it beside the peers' own scripts (`../shared/peers/`) on the
+//! children × 80 cycles × 2 arms. The cohort parts time what the peers time
+//! (the tables, trace and costs of both arms; in the PSA, for parameters
+//! drawn before the clock starts) and, beside it, a whole
+//! `Simulation::run`: the base case's break-even searches run the cohort
+//! many times more, and a PSA run also draws the parameters, keeps every
+//! figure of every draw and the expected streams, and summarises them. Run it beside the peers' own scripts (`../shared/peers/`) on the
 //! same machine and compare the ratios; `scripts/peer_compare.sh` does both
 //! in one go and prints the table.
 //!
@@ -22,7 +24,8 @@ use std::time::Instant;
 use lifecost::economics::{self, Frame};
 use lifecost::engine::cohort;
 use lifecost::model::Model;
-use lifecost::{Engine, RunResult, Scenario, Simulation};
+use lifecost::{Engine, RunResult, Scenario, Simulation, draw_values};
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 const CYCLES: u64 = 80;
@@ -37,6 +40,12 @@ fn mean_costs(result: &RunResult) -> Map<String, Value> {
         .enumerate()
         .map(|(i, id)| (id.to_owned(), json!(result.arm_estimate(i, |a| a.cost).mean)))
         .collect()
+}
+
+/// The median of `times`, which it sorts.
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -104,25 +113,52 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     if wants("cohort_psa") {
-        // A run of a few milliseconds: the median of five, each timed whole.
+        // The peers' work: the parameters drawn before the clock starts, as the
+        // peer scripts draw them, then each draw's tables, trace and costs of
+        // both arms, the draws in parallel.
+        let sampled: Vec<Vec<f64>> = (0..draws).map(|d| draw_values(&scenario, 1, d)).collect();
+        let frame = Frame::new(&scenario, scenario.perspective());
+        let start_years = scenario.start_years();
+        let psa_draw = |values: &Vec<f64>| -> Result<f64, String> {
+            let model = Model::compile_lean(&scenario, values).map_err(|e| e.to_string())?;
+            let streams = cohort::run(&model, 1.0).map_err(|e| e.to_string())?;
+            let (arms, _) = economics::draw_figures(&frame, &streams, &start_years, false);
+            Ok(arms[0].cost)
+        };
+        // Runs of a few milliseconds: the median of five, each timed whole.
         let mut times = Vec::with_capacity(PSA_RUNS);
+        let mut costs = Vec::new();
+        for _ in 0..PSA_RUNS {
+            let start = Instant::now();
+            costs = sampled.par_iter().map(psa_draw).collect::<Result<Vec<f64>, String>>()?;
+            times.push(start.elapsed().as_secs_f64());
+        }
+        let t = median(&mut times);
+        let mean_cost = costs.iter().sum::<f64>() / costs.len() as f64;
+        // A whole PSA run adds the parameter draws, every figure of every
+        // draw, the expected streams and the result's summaries.
+        let mut whole_times = Vec::with_capacity(PSA_RUNS);
         let mut psa = None;
         for _ in 0..PSA_RUNS {
             let start = Instant::now();
             psa = Some(Simulation::new(&scenario).draws(draws).seed(1).run()?);
-            times.push(start.elapsed().as_secs_f64());
+            whole_times.push(start.elapsed().as_secs_f64());
         }
-        times.sort_by(f64::total_cmp);
-        let t = times[PSA_RUNS / 2];
+        let whole = median(&mut whole_times);
         let psa = psa.expect("at least one run");
         let ms_per_draw = 1e3 * t / draws as f64;
+        let whole_ms_per_draw = 1e3 * whole / draws as f64;
         out.insert(
             "cohort_psa".into(),
-            json!({ "draws": draws, "seconds": t, "ms_per_draw": ms_per_draw, "mean_cost": mean_costs(&psa), "runs": PSA_RUNS, "all_seconds": times }),
+            json!({
+                "draws": draws, "seconds": t, "ms_per_draw": ms_per_draw, "mean_cost": mean_costs(&psa),
+                "runs": PSA_RUNS, "all_seconds": times,
+                "whole_run": { "seconds": whole, "ms_per_draw": whole_ms_per_draw, "all_seconds": whole_times },
+            }),
         );
         if !as_json {
             println!(
-                "cohort PSA {draws} draws: {t:.4} s ({ms_per_draw:.4} ms/draw); mean status quo cost {:.0}",
+                "cohort PSA {draws} draws: {t:.4} s ({ms_per_draw:.4} ms/draw); mean status quo cost {mean_cost:.0}; whole run with parameter draws and summaries {whole_ms_per_draw:.4} ms/draw (mean status quo cost {:.0})",
                 psa.arm_estimate(0, |a| a.cost).mean
             );
         }
