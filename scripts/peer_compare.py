@@ -175,12 +175,6 @@ def pyheor(out):
         row["notes"].append("cohort base case: one run")
     if "cohort_psa" in c:
         row["psa_ms"] = c["cohort_psa"]["ms_per_draw"]
-        row["notes"].append("cohort PSA: parameters drawn before the clock starts, then tables, trace and costs "
-                            "of both arms, as the peers; median of %d runs" % c["cohort_psa"]["runs"])
-        whole = c["cohort_psa"].get("whole_run")
-        if whole:
-            row["notes"].append("a whole PSA run, parameter draws, every draw's figures and the summaries "
-                                "included: %.4f ms per draw" % whole["ms_per_draw"])
     if "micro" in m:
         row["micro_ns"] = m["micro"]["ns_per_person_cycle"]
         row["micro_cost"] = m["micro"]["mean_cost"]
