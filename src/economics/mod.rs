@@ -189,19 +189,18 @@ pub fn arm_figures(frame: &Frame, streams: &ArmStreams) -> ArmFigures {
 fn arm_figures_at(frame: &Frame, factors: &Factors, streams: &ArmStreams) -> ArmFigures {
     let (n, n_payers) = (streams.n_cycles(), streams.care.nrows());
     let cf = &factors.cost[..n];
-    // Summed cycle by cycle for every payer at once; each payer's sum runs over cycles in order.
-    let mut cost_by_payer = vec![-0.0; n_payers];
-    for (t, (care, own)) in streams
-        .care
-        .as_slice()
-        .chunks_exact(n_payers.max(1))
-        .zip(streams.intervention.as_slice().chunks_exact(n_payers.max(1)))
-        .enumerate()
-    {
-        for (p, c) in cost_by_payer.iter_mut().enumerate() {
-            *c += (care[p] + paid_at(streams, own, p, t)) * cf[t];
-        }
-    }
+    // Each payer's sum runs over cycles in order.
+    let (care, own) = (streams.care.as_slice(), streams.intervention.as_slice());
+    let cost_by_payer: Vec<f64> = (0..n_payers)
+        .map(|p| {
+            let mut c = -0.0;
+            for (t, &f) in cf.iter().enumerate() {
+                let at = t * n_payers;
+                c += (care[at + p] + paid_at(streams, &own[at..at + n_payers], p, t)) * f;
+            }
+            c
+        })
+        .collect();
     let cost = cost_by_payer
         .iter()
         .zip(&frame.included)
@@ -335,34 +334,35 @@ fn compare_at(
             *x += program.fixed_costs[p] / program.children_per_year;
         }
     }
-    // Every payer's sums and paybacks at once, cycle by cycle; each runs over cycles in order.
-    let mut savings_p = vec![-0.0; n_payers];
-    let mut cost_p = vec![-0.0; n_payers];
-    let mut each = vec![Paybacks::default(); n_payers];
-    let mut all = Paybacks::default();
-    for t in 0..n {
-        let (saved, paid) = (
-            &saved[t * n_payers..(t + 1) * n_payers],
-            &paid[t * n_payers..(t + 1) * n_payers],
-        );
-        for p in 0..n_payers {
-            savings_p[p] += saved[p] * cf[t];
-            cost_p[p] += paid[p] * cf[t];
-            each[p].add(t, saved[p] - paid[p], cf[t]);
+    // Each payer's sums and paybacks, over cycles in order; then the perspective's paybacks.
+    let mut by_payer: Vec<Flows> = Vec::with_capacity(n_payers);
+    let mut each = Vec::with_capacity(n_payers);
+    for p in 0..n_payers {
+        let (mut savings, mut cost, mut paybacks) = (-0.0, -0.0, Paybacks::default());
+        for (t, &f) in cf.iter().enumerate() {
+            let (s, c) = (saved[t * n_payers + p], paid[t * n_payers + p]);
+            savings += s * f;
+            cost += c * f;
+            paybacks.add(t, s - c, f);
         }
+        by_payer.push(Flows {
+            cost,
+            savings,
+            net: savings - cost,
+        });
+        each.push(paybacks);
+    }
+    let mut all = Paybacks::default();
+    for (t, (saved, paid)) in saved
+        .chunks_exact(n_payers.max(1))
+        .zip(paid.chunks_exact(n_payers.max(1)))
+        .take(n)
+        .enumerate()
+    {
         let s: f64 = (0..n_payers).filter(|p| frame.included[*p]).map(|p| saved[p]).sum();
         let c: f64 = (0..n_payers).filter(|p| frame.included[*p]).map(|p| paid[p]).sum();
         all.add(t, s - c, cf[t]);
     }
-    let by_payer: Vec<Flows> = savings_p
-        .iter()
-        .zip(&cost_p)
-        .map(|(&savings, &cost)| Flows {
-            cost,
-            savings,
-            net: savings - cost,
-        })
-        .collect();
     let included = |p: &usize| frame.included[*p];
     let savings: f64 = (0..by_payer.len()).filter(included).map(|p| by_payer[p].savings).sum();
     let cost: f64 = (0..by_payer.len()).filter(included).map(|p| by_payer[p].cost).sum();
