@@ -234,8 +234,8 @@ struct Plan {
     /// Per slot, for models of at most [`DENSE`] states: its modified row
     /// dense, `n` values with zero on the diagonal.
     dense_alt: Vec<f64>,
-    /// Per effect row: the slot whose modified row the current sub-cohort uses, or NONE.
-    use_slot: Vec<u32>,
+    /// Per state: the slot whose modified row the current sub-cohort uses, or NONE.
+    slot_of: Vec<u32>,
 }
 
 impl Plan {
@@ -312,10 +312,10 @@ impl Plan {
         refill(&mut self.dense_alt, if n <= DENSE { n_slots * n } else { 0 }, 0.0);
         refill(&mut self.rate, n_slots, f64::NAN);
         refill(&mut self.factor, n, 1.0);
-        refill(&mut self.use_slot, self.rows.len(), NONE);
+        refill(&mut self.slot_of, n, NONE);
     }
 
-    /// Sets `use_slot` for a sub-cohort `x`, `d` cycles after enrolment, in
+    /// Sets `slot_of` for a sub-cohort `x`, `d` cycles after enrolment, in
     /// segment `k`: for each effect row, the slot holding its modified row,
     /// computed (or found cached) here; NONE where the status-quo row serves.
     fn modify(
@@ -336,7 +336,7 @@ impl Plan {
             // No effect can change the row, or nobody is there to move and no
             // hazard ratio can make the row invalid: the status-quo row serves.
             if acting.is_empty() || (x[s] == 0.0 && self.hazard_only[slot]) {
-                self.use_slot[r] = NONE;
+                self.slot_of[s] = NONE;
                 continue;
             }
             self.thetas.clear();
@@ -347,7 +347,7 @@ impl Plan {
                 }
                 self.thetas.push(self.theta[at]);
             }
-            self.use_slot[r] = slot as u32;
+            self.slot_of[s] = slot as u32;
             let key = &mut self.cached_key[slot * self.max_acting..slot * self.max_acting + acting.len()];
             if self.cached[slot] && key.iter().zip(&self.thetas).all(|(a, b)| a.to_bits() == b.to_bits()) {
                 continue;
@@ -586,17 +586,15 @@ fn run_group(
             densify(view, &mut v.dense);
             v.dense_segment = k;
         }
-        let base = (n <= DENSE).then(|| dense_rows(&v.dense, n));
         let (occupancy, entries) = columns(out, t, n);
         for (x, active) in [(&mut v.pending, pending_active), (&mut v.rest, rest_active)] {
             if active {
                 let cycle = (counting, w, &mut *occupancy, &mut *entries);
-                match &base {
-                    Some(rows) => advance_dense(rows, x, view.stay, &mut v.next, cycle),
-                    None => {
-                        propagate::<false>(view, x, view.stay, &mut v.next, &v.modified, &[]);
-                        account(x, &v.next, view.stay, cycle);
-                    }
+                if n <= DENSE {
+                    advance_dense((&v.dense, &[], &[NONE; DENSE]), x, view.stay, &mut v.next, cycle);
+                } else {
+                    propagate::<false>(view, x, view.stay, &mut v.next, &v.modified, &[]);
+                    account(x, &v.next, view.stay, cycle);
                 }
                 std::mem::swap(x, &mut v.next);
             }
@@ -607,32 +605,26 @@ fn run_group(
             let x = &mut v.enrolled[i * n..(i + 1) * n];
             plan.modify(segments, k, d, x, age, arm)?;
             v.stay.copy_from_slice(view.stay);
-            for (&s, &slot) in plan.rows.iter().zip(&plan.use_slot) {
+            for &s in &plan.rows {
+                let slot = plan.slot_of[s];
                 if slot != NONE {
                     v.stay[s] = plan.cached_stay[slot as usize];
                 }
             }
             let (occupancy, entries) = columns(out, t, n);
             let cycle = (counting, w, occupancy, entries);
-            match base {
-                Some(mut rows) => {
-                    for (&s, &slot) in plan.rows.iter().zip(&plan.use_slot) {
-                        if slot != NONE {
-                            rows[s] = &plan.dense_alt[slot as usize * n..(slot as usize + 1) * n];
-                        }
-                    }
-                    advance_dense(&rows, x, &v.stay, &mut v.next, cycle);
+            if n <= DENSE {
+                let rows = (&v.dense[..], &plan.dense_alt[..], &plan.slot_of[..]);
+                advance_dense(rows, x, &v.stay, &mut v.next, cycle);
+            } else {
+                for &s in &plan.rows {
+                    v.modified[s] = plan.slot_of[s] != NONE;
                 }
-                None => {
-                    for (&s, &slot) in plan.rows.iter().zip(&plan.use_slot) {
-                        v.modified[s] = slot != NONE;
-                    }
-                    propagate::<true>(view, x, &v.stay, &mut v.next, &v.modified, &plan.cached_probs);
-                    for &s in &plan.rows {
-                        v.modified[s] = false;
-                    }
-                    account(x, &v.next, &v.stay, cycle);
+                propagate::<true>(view, x, &v.stay, &mut v.next, &v.modified, &plan.cached_probs);
+                for &s in &plan.rows {
+                    v.modified[s] = false;
                 }
+                account(x, &v.next, &v.stay, cycle);
             }
             let iv = iv.expect("sub-cohorts exist only in intervention arms");
             if d < iv.cost_years as usize {
@@ -721,21 +713,13 @@ fn densify(view: SegmentView<'_>, dense: &mut [f64]) {
     }
 }
 
-/// The rows of the dense table `dense` of `n` states.
-fn dense_rows(dense: &[f64], n: usize) -> [&[f64]; DENSE] {
-    let mut rows: [&[f64]; DENSE] = [&[]; DENSE];
-    for (r, row) in rows.iter_mut().zip(dense.chunks_exact(n)) {
-        *r = row;
-    }
-    rows
-}
-
-/// [`propagate`] then [`account`], with dense rows: `rows[s]` is row `s`,
-/// zero on the diagonal and wherever the sparse row has no move. A zero
-/// adds `+0`, which leaves every sum as it is, so the bits are those of
-/// [`propagate`].
+/// [`propagate`] then [`account`], with dense rows `(base, alt, slot_of)`:
+/// row `s` is row `s` of `base` (`n·n`), or where `slot_of[s]` is not NONE,
+/// the `n` values of `alt` at that slot; zero on the diagonal and wherever
+/// the sparse row has no move. A zero adds `+0`, which leaves every sum as
+/// it is, so the bits are those of [`propagate`].
 #[inline]
-fn advance_dense(rows: &[&[f64]; DENSE], x: &[f64], stay: &[f64], next: &mut [f64], cycle: Cycle<'_>) {
+fn advance_dense(rows: DenseRows<'_>, x: &[f64], stay: &[f64], next: &mut [f64], cycle: Cycle<'_>) {
     match x.len() {
         1 => dense::<1>(rows, x, stay, next, cycle),
         2 => dense::<2>(rows, x, stay, next, cycle),
@@ -748,9 +732,19 @@ fn advance_dense(rows: &[&[f64]; DENSE], x: &[f64], stay: &[f64], next: &mut [f6
     }
 }
 
+/// The dense rows of a sub-cohort's cycle: the segment's table, the
+/// modified rows, and per state the modified row it reads (NONE: the table's).
+type DenseRows<'a> = (&'a [f64], &'a [f64], &'a [u32]);
+
 #[inline(always)]
-fn dense<const N: usize>(rows: &[&[f64]; DENSE], x: &[f64], stay: &[f64], next: &mut [f64], cycle: Cycle<'_>) {
-    let (x, stay, next) = (&x[..N], &stay[..N], &mut next[..N]);
+fn dense<const N: usize>(
+    (base, alt, slot_of): DenseRows<'_>,
+    x: &[f64],
+    stay: &[f64],
+    next: &mut [f64],
+    cycle: Cycle<'_>,
+) {
+    let (x, stay, next, base, slot_of) = (&x[..N], &stay[..N], &mut next[..N], &base[..N * N], &slot_of[..N]);
     let mut sum = [0.0; N];
     for j in 0..N {
         sum[j] = x[j] * stay[j];
@@ -760,7 +754,10 @@ fn dense<const N: usize>(rows: &[&[f64]; DENSE], x: &[f64], stay: &[f64], next: 
         if xs == 0.0 {
             continue;
         }
-        let row = &rows[s][..N];
+        let row = match slot_of[s] {
+            NONE => &base[s * N..(s + 1) * N],
+            slot => &alt[slot as usize * N..(slot as usize + 1) * N],
+        };
         for j in 0..N {
             sum[j] += xs * row[j];
         }
