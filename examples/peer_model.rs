@@ -123,6 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let model = Model::compile_lean(&scenario, values).map_err(|e| e.to_string())?;
             let streams = cohort::run(&model, 1.0).map_err(|e| e.to_string())?;
             let (arms, _) = economics::draw_figures(&frame, &streams, &start_years, false);
+            cohort::recycle(streams);
             Ok(arms[0].cost)
         };
         // Runs of a few milliseconds: the median of five, each timed whole.

@@ -100,8 +100,9 @@ struct Scratch {
 const SPARE: usize = 16;
 
 /// Hands streams no longer needed back to this thread, whose next runs
-/// write their results into them instead of allocating new ones.
-pub(crate) fn recycle(streams: Vec<ArmStreams>) {
+/// write their results into them instead of allocating new ones: for
+/// callers that run many draws one after another and keep only figures.
+pub fn recycle(streams: Vec<ArmStreams>) {
     SCRATCH.with(|cell| {
         if let Ok(mut scratch) = cell.try_borrow_mut() {
             let room = SPARE.saturating_sub(scratch.spare.len());
