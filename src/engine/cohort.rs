@@ -225,6 +225,12 @@ struct Plan {
     cached_stay: Vec<f64>,
     cached_key: Vec<f64>,
     cached: Vec<bool>,
+    /// Per slot: the time since enrolment its cached row was computed at.
+    cached_at: Vec<f64>,
+    /// Per slot: the time since enrolment before which every effect acting
+    /// on it keeps one strength ([`EffectModel::ratio_at`] is the same for
+    /// every `d` below it: within its duration, with no drop-off).
+    steady_until: Vec<f64>,
     max_acting: usize,
     thetas: Vec<f64>,
     /// Per slot: the rate `−ln(1 − P)` of leaving in the status quo (NaN: not yet computed).
@@ -281,6 +287,7 @@ impl Plan {
         self.acting_start.clear();
         self.acting.clear();
         self.hazard_only.clear();
+        self.steady_until.clear();
         self.max_acting = 0;
         for k in 0..segments.len() {
             for &s in &self.rows {
@@ -299,6 +306,14 @@ impl Plan {
                     .iter()
                     .all(|&i| effects[i].kind == EffectKind::HazardRatio);
                 self.hazard_only.push(hazard);
+                let steady = self.acting[before..]
+                    .iter()
+                    .map(|&i| match &effects[i] {
+                        e if e.drop_off > 0.0 || e.duration.is_nan() => 0.0,
+                        e => e.duration,
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                self.steady_until.push(steady);
             }
         }
         self.acting_start.push(self.acting.len());
@@ -309,6 +324,7 @@ impl Plan {
         refill(&mut self.cached_stay, n_slots, 0.0);
         refill(&mut self.cached_key, n_slots * self.max_acting, f64::NAN);
         refill(&mut self.cached, n_slots, false);
+        refill(&mut self.cached_at, n_slots, f64::NAN);
         refill(&mut self.dense_row, n, 0.0);
         refill(&mut self.dense_alt, if n <= DENSE { n_slots * n } else { 0 }, 0.0);
         refill(&mut self.rate, n_slots, f64::NAN);
@@ -340,6 +356,12 @@ impl Plan {
                 self.slot_of[s] = NONE;
                 continue;
             }
+            // Every acting effect still at the strength the cached row was computed at.
+            let steady = self.steady_until[slot];
+            if self.cached[slot] && self.cached_at[slot] < steady && (d as f64) < steady {
+                self.slot_of[s] = slot as u32;
+                continue;
+            }
             self.thetas.clear();
             for &i in acting {
                 let at = self.class[i] * self.n_cycles + d;
@@ -367,6 +389,7 @@ impl Plan {
                 );
                 key.copy_from_slice(&self.thetas);
                 self.cached[slot] = true;
+                self.cached_at[slot] = d as f64;
                 self.densify(segments, k, s, slot);
                 continue;
             }
@@ -392,6 +415,7 @@ impl Plan {
             self.cached_stay[slot] = self.dense_row[s];
             key.copy_from_slice(&self.thetas);
             self.cached[slot] = true;
+            self.cached_at[slot] = d as f64;
             self.densify(segments, k, s, slot);
         }
         Ok(())
