@@ -6,13 +6,18 @@
 //! status-quo tables.
 //!
 //! The tables are read once per age segment ([`crate::model::Segments`]),
-//! as sparse rows; states nobody is in are skipped. A sub-cohort's rows
-//! out of states with effects are computed when their ratios change (every
-//! year while an effect fades, once per segment while it is at full
-//! strength), and not at all where no effect can act: where the row has
-//! no move an effect changes, or where nobody is in the state and every
-//! effect on it is a hazard ratio (which never makes a row invalid); an
-//! effect with nothing to change would change the row only by rounding.
+//! as sparse rows; states nobody is in are skipped. A model of at most
+//! eight states reads them as dense rows instead, with zeros where a row
+//! has no move, through a propagation unrolled for its number of states;
+//! adding a zero product leaves a sum as it is, so both give the same bits.
+//!
+//! A sub-cohort's rows out of states with effects are computed when their
+//! ratios change (every year while an effect fades, once per segment while
+//! it is at full strength), and not at all where no effect can act: where
+//! the row has no move an effect changes, or where nobody is in the state
+//! and every effect on it is a hazard ratio (which never makes a row
+//! invalid); an effect with nothing to change would change the row only by
+//! rounding.
 //! Costs and outcomes are priced once per cycle from the occupancy and
 //! entries of the whole arm. Buffers are kept per thread.
 
@@ -817,5 +822,94 @@ fn account(x: &[f64], next: &[f64], stay: &[f64], (counting, w, occupancy, entri
         occupancy[s] += w * counted(counting, x[s], next[s]);
         // Entries into s: everything in s at the end that was not already there and stayed.
         entries[s] += w * (next[s] - x[s] * stay[s]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    use super::*;
+
+    /// A random sparse segment of `n` states: some moves with probability
+    /// zero, and `x` with some states empty.
+    fn random_segment(rng: &mut Xoshiro256PlusPlus, n: usize) -> (Vec<u32>, Vec<u32>, Vec<f64>, Vec<f64>) {
+        let (mut start, mut cols, mut probs, mut stay) = (vec![0], Vec::new(), Vec::new(), Vec::new());
+        for s in 0..n {
+            let mut leave = 0.0;
+            for j in 0..n {
+                if j == s || !rng.random_bool(0.6) {
+                    continue;
+                }
+                let p = if rng.random_bool(0.2) {
+                    0.0
+                } else {
+                    rng.random::<f64>() / n as f64
+                };
+                cols.push(j as u32);
+                probs.push(p);
+                leave += p;
+            }
+            start.push(cols.len() as u32);
+            stay.push(1.0 - leave);
+        }
+        (start, cols, probs, stay)
+    }
+
+    #[test]
+    fn dense_and_sparse_propagation_give_the_same_bits() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let counting = [CycleCounting::Beginning, CycleCounting::End, CycleCounting::LifeTable];
+        for trial in 0..2_000 {
+            let n = 1 + trial % DENSE;
+            let (start, cols, probs, mut stay) = random_segment(&mut rng, n);
+            let x: Vec<f64> = (0..n)
+                .map(|_| if rng.random_bool(0.3) { 0.0 } else { rng.random::<f64>() })
+                .collect();
+            // Some states read a modified row, at the moves' positions (sparse) and dense by slot.
+            let mut alt = probs.clone();
+            let mut modified = vec![false; n];
+            let mut slot_of = vec![NONE; n];
+            let mut dense_alt = Vec::new();
+            for s in 0..n {
+                if rng.random_bool(0.4) {
+                    let range = start[s] as usize..start[s + 1] as usize;
+                    let mut row = vec![0.0; n];
+                    for i in range {
+                        alt[i] = probs[i] * rng.random::<f64>();
+                        row[cols[i] as usize] = alt[i];
+                    }
+                    stay[s] = rng.random::<f64>();
+                    modified[s] = true;
+                    slot_of[s] = (dense_alt.len() / n) as u32;
+                    dense_alt.extend(row);
+                }
+            }
+            let view = SegmentView {
+                start: &start,
+                cols: &cols,
+                probs: &probs,
+                stay: &stay,
+            };
+            let mut dense = vec![0.0; n * n];
+            densify(view, &mut dense);
+            let w = rng.random::<f64>();
+            let c = counting[trial % 3];
+
+            let (mut next, mut occupancy, mut entries) = (vec![0.0; n], vec![0.5; n], vec![0.25; n]);
+            propagate::<true>(view, &x, &stay, &mut next, &modified, &alt);
+            account(&x, &next, &stay, (c, w, &mut occupancy, &mut entries));
+
+            let (mut dense_next, mut dense_occupancy, mut dense_entries) = (vec![0.0; n], vec![0.5; n], vec![0.25; n]);
+            let rows = (&dense[..], &dense_alt[..], &slot_of[..]);
+            let cycle = (c, w, &mut dense_occupancy[..], &mut dense_entries[..]);
+            advance_dense(rows, &x, &stay, &mut dense_next, cycle);
+
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&next), bits(&dense_next), "next, trial {trial}, {n} states");
+            assert_eq!(bits(&occupancy), bits(&dense_occupancy), "occupancy, trial {trial}");
+            assert_eq!(bits(&entries), bits(&dense_entries), "entries, trial {trial}");
+        }
     }
 }
