@@ -48,9 +48,7 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::{
-    ArmPath, Batch, Counts, Shared, Stream, Valuation, bit, book_move, coupled, holds, invert, offer, pick_start,
-};
+use super::{ArmPath, Batch, Counts, Shared, Stream, Valuation, book_move, coupled, holds, invert, offer, pick_start};
 use crate::engine::{EngineError, rng};
 use crate::model::{EffectModel, GroupModel, InterventionModel, Model, apply_effects};
 use crate::scenario::{CycleCounting, HistoryCondition};
@@ -619,6 +617,10 @@ fn place(i: usize) -> u32 {
 /// entry, is `±0`, and adding it leaves the child's cost as it is (a sum
 /// that starts at `+0` never becomes `−0`), so it is added without a
 /// branch on whether the child waited or moved.
+///
+/// A lane does not keep the child's history (its years in its state, the
+/// states it has been in): only history rules read it, and a settled
+/// child's model has none.
 struct Lane<'c> {
     a: usize,
     path: ArmPath,
@@ -655,7 +657,6 @@ impl<'c> Lane<'c> {
             return;
         }
         path.care += annual * discounted;
-        path.years_in_state = path.years_in_state.saturating_add(cycles as u32);
     }
 
     /// Books move `j` of the arms walked, `step` (this arm's, the `j`-th),
@@ -682,8 +683,6 @@ impl<'c> Lane<'c> {
         self.counts.entries[next * self.counts.n_cycles + t] += u64::from(moved);
         path.care += step.entry[j] * f;
         path.care += step.annual[j] * f;
-        path.years_in_state = (path.years_in_state + 1) * u32::from(!moved);
-        path.ever |= bit(next);
         path.state = next;
         if step.absorbs[j] && t + 1 < n {
             // Absorbed for good: the rest of the horizon needs no random numbers.
