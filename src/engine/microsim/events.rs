@@ -968,6 +968,8 @@ impl<'a> Walker<'a> {
     ) -> Result<[Lane<'c>; N], EngineError> {
         let shared = self.shared;
         let (plan, factors) = (&shared.plan, &shared.valuation.factors);
+        // The stream's state is kept at hand during the walk and put back after it.
+        let mut numbers = stream.clone();
         let mut states = lanes.iter().fold(0, |i, lane| i * plan.n_states + lane.path.state);
         // The segment of cycle `t`: its positions start at `base`, and it ends before `until`.
         let (mut base, mut until) = (0, 0);
@@ -990,7 +992,7 @@ impl<'a> Walker<'a> {
                 }
             };
             let position = &self.positions.known[place];
-            let wait = self.positions.wait(position, stretch, stream, plan);
+            let wait = self.positions.wait(position, stretch, &mut numbers, plan);
             let discounted = plan.sums[t + wait] - plan.sums[t];
             for (lane, &annual) in lanes.iter_mut().zip(&position.annual) {
                 lane.stay(shared, (t, wait), annual, discounted);
@@ -1002,7 +1004,7 @@ impl<'a> Walker<'a> {
 
             let moved = t + wait;
             let Joint { low, c, .. } = position.joint;
-            let v = rng::uniform(stream) * position.moving;
+            let v = rng::uniform(&mut numbers) * position.moving;
             let u = if v < low { v } else { v + c };
             let fallback;
             let step = match self.positions.moves(position, u) {
@@ -1021,6 +1023,7 @@ impl<'a> Walker<'a> {
             states = step.states;
             t = moved + 1;
         }
+        *stream = numbers;
         Ok(lanes)
     }
 
