@@ -23,6 +23,8 @@
 //! standard error. Nothing is kept per child: memory does not grow with the
 //! number of children.
 
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 
 pub mod events;
@@ -258,6 +260,9 @@ pub fn run_with(
         .map(|_| Batch::new(n_arms, model.n_states(), n_cycles))
         .collect();
     let mut lifetime_cost = vec![Histogram::default(); n_arms];
+    // Kernels keep what they work out (pure functions of the draw) from batch
+    // to batch, and from round to round in this pool.
+    let pool = Mutex::new(Vec::new());
     let mut first = 0;
     while first < n_batches {
         let last = (first + ROUND).min(n_batches);
@@ -268,10 +273,10 @@ pub fn run_with(
         let done: Vec<Result<(), EngineError>> = round
             .par_iter_mut()
             .enumerate()
-            // Kernels keep what they work out (pure functions of the draw) from batch to batch.
             .map_init(
-                || (steps::Stepper::new(&shared), events::Walker::new(&shared)),
-                |(stepper, walker), (r, replicate)| {
+                || Kernels::take(&pool, &shared),
+                |kernels, (r, replicate)| {
+                    let (stepper, walker) = kernels.both();
                     let b = first + r as u64;
                     let children = b * BATCH..((b + 1) * BATCH).min(options.children);
                     let kernel = match kernel {
@@ -334,6 +339,37 @@ struct Shared<'a> {
     model: &'a Model,
     valuation: &'a Valuation,
     plan: events::Plan,
+}
+
+/// A stepper and a walker taken from a pool of a run, and put back into
+/// it when dropped, so that what they work out serves the later rounds.
+struct Kernels<'p, 'a> {
+    both: Option<(steps::Stepper<'a>, events::Walker<'a>)>,
+    pool: &'p Mutex<Vec<(steps::Stepper<'a>, events::Walker<'a>)>>,
+}
+
+impl<'p, 'a> Kernels<'p, 'a> {
+    /// Kernels from `pool`, or new ones for `shared` when it has none.
+    fn take(pool: &'p Mutex<Vec<(steps::Stepper<'a>, events::Walker<'a>)>>, shared: &'a Shared<'a>) -> Self {
+        let kept = pool.lock().ok().and_then(|mut kept| kept.pop());
+        Kernels {
+            both: Some(kept.unwrap_or_else(|| (steps::Stepper::new(shared), events::Walker::new(shared)))),
+            pool,
+        }
+    }
+
+    fn both(&mut self) -> (&mut steps::Stepper<'a>, &mut events::Walker<'a>) {
+        let (stepper, walker) = self.both.as_mut().expect("kernels are put back only when dropped");
+        (stepper, walker)
+    }
+}
+
+impl Drop for Kernels<'_, '_> {
+    fn drop(&mut self) {
+        if let (Some(both), Ok(mut pool)) = (self.both.take(), self.pool.lock()) {
+            pool.push(both);
+        }
+    }
 }
 
 /// The kernel a batch is simulated with.
