@@ -40,12 +40,15 @@
 //! threshold to tell, see `Positions::thresholds`), and the destinations
 //! those `invert` and `coupled` give (worked out by them where the
 //! random number falls close to a change, see `Positions::move_windows`).
-//! This walk is written to take few branches on the random numbers: on
-//! this kernel a mispredicted branch costs as much as the arithmetic of a
-//! move.
+//! Most moves are read off a table of the position by the leading bits of
+//! their random numbers (`Positions::buckets`), which holds them only for
+//! intervals of numbers that the windows show all give the same one. This
+//! walk is written to take few branches on the random numbers: on this
+//! kernel a mispredicted branch costs as much as the arithmetic of a move.
 
 use std::ops::Range;
 
+use rand::Rng;
 use rustc_hash::FxHashMap;
 
 use super::{ArmPath, Batch, Counts, Shared, Stream, Valuation, book_move, coupled, holds, invert, offer, pick_start};
@@ -326,6 +329,16 @@ const SLACK: f64 = 1.0 / (1u64 << 40) as f64;
 /// Windows of a position are counted this many at a time.
 const WINDOWS: usize = 4;
 
+/// Leading bits of the random number of a move, before it is mapped
+/// outside the interval of staying, that sort it into one of `2^MOVE_BITS`
+/// intervals of equal length (see [`Positions::buckets`]).
+const MOVE_BITS: u32 = 8;
+const BUCKETS: usize = 1 << MOVE_BITS;
+
+/// An entry of [`Positions::buckets`] whose interval holds random numbers
+/// with different moves, or close to a change of one.
+const MIXED: u16 = u16::MAX;
+
 /// The least `1 − u` of a uniform `u` ([`rng::uniform`] has 53 bits).
 const LEAST_X: f64 = 1.0 / (1u64 << 53) as f64;
 
@@ -374,9 +387,10 @@ struct Move {
 ///
 /// The walk from a kept position takes few branches that depend on the
 /// random numbers (a mispredicted branch costs more than the arithmetic
-/// of a move): the wait is read from thresholds, the destinations from a
-/// table of the move's random number, with the log and the coupling
-/// worked out only where a number falls too close to a threshold to tell.
+/// of a move): the wait is read from thresholds, the move off a table by
+/// the leading bits of its random number or else the destinations from a
+/// table of the number, with the log and the coupling worked out only
+/// where a number falls too close to a threshold to tell.
 struct Positions {
     /// Per index: one plus the position's place in `known`, or 0 when not
     /// met yet; filled with zeros when a first child settles.
@@ -409,6 +423,15 @@ struct Positions {
     /// [`WINDOWS`] with windows above every `u`, so that finding one takes
     /// the same steps from most positions.
     moves: Vec<Move>,
+    /// Per position ([`BUCKETS`] entries from `place · BUCKETS`): for the
+    /// random numbers `r` of a move in `[b / BUCKETS, (b + 1) / BUCKETS)`,
+    /// the move they all give (its place among the position's moves), or
+    /// [`MIXED`]. The number `u` the move takes is `r` scaled and shifted
+    /// past the interval of staying, which keeps the order of the numbers:
+    /// when the least and the greatest `r` of an interval fall between the
+    /// same two windows, so does every `r` in it, and most moves are read
+    /// off this table with one load.
+    buckets: Vec<u16>,
 }
 
 impl Positions {
@@ -434,6 +457,7 @@ impl Positions {
             from: Vec::new(),
             to: Vec::new(),
             moves: Vec::new(),
+            buckets: Vec::new(),
         }
     }
 
@@ -458,6 +482,30 @@ impl Positions {
     /// Keeps `position`, with the arms' `rows`, under index `i`; returns its place in `known`.
     fn keep(&mut self, i: usize, position: Position, rows: [Row; 2]) -> usize {
         let place = self.known.len();
+        let (start, end) = (position.windows.0 as usize, position.windows.1 as usize);
+        let (from, to) = (&self.from, &self.to);
+        // As `Positions::window` finds it, for numbers `u` taken in increasing
+        // order: `next` is one past the last window starting at or below `u`.
+        let mut next = start;
+        let mut window = |u: f64| {
+            while next < end && from[next] <= u {
+                next += 1;
+            }
+            let last = next.checked_sub(1).filter(|&last| last >= start)?;
+            if u < to[last] { None } else { Some(last) }
+        };
+        for b in 0..BUCKETS {
+            // The least and the greatest 53-bit uniform of the interval.
+            let least = b as f64 / BUCKETS as f64;
+            let greatest = (b + 1) as f64 / BUCKETS as f64 - LEAST_X;
+            let low = window(move_number(&position, least));
+            let high = window(move_number(&position, greatest));
+            let entry = match (low, high) {
+                (Some(low), Some(high)) if low == high => u16::try_from(low - start).ok().filter(|&e| e != MIXED),
+                _ => None,
+            };
+            self.buckets.push(entry.unwrap_or(MIXED));
+        }
         self.known.push(position);
         self.rows.push(rows);
         if let (Some(slot), Ok(next)) = (self.slots.get_mut(i), u32::try_from(place + 1)) {
@@ -585,10 +633,30 @@ impl Positions {
         }
     }
 
+    /// The move from `position` (at `place` in `known`) for the move's
+    /// uniform random number with 53 bits `bits` (before it is mapped to
+    /// `u`), if [`Positions::buckets`] holds it.
+    #[inline(always)]
+    fn bucket(&self, place: usize, position: &Position, bits: u64) -> Option<&Move> {
+        let b = (bits >> (53 - MOVE_BITS)) as usize;
+        let entry = *self.buckets.get(place * BUCKETS + b)?;
+        if entry == MIXED {
+            return None;
+        }
+        self.moves.get(position.windows.0 as usize + usize::from(entry))
+    }
+
     /// The move from `position` for the move's random number `u`, or
     /// `None` when `u` falls within a window.
     #[inline(always)]
     fn moves(&self, position: &Position, u: f64) -> Option<&Move> {
+        self.moves.get(self.window(position, u)?)
+    }
+
+    /// The place in `moves` of the move from `position` for the move's
+    /// random number `u`, or `None` when `u` falls within a window.
+    #[inline(always)]
+    fn window(&self, position: &Position, u: f64) -> Option<usize> {
         let (start, end) = (position.windows.0 as usize, position.windows.1 as usize);
         let from = self.from.get(start..end)?;
         let below: usize = from
@@ -600,7 +668,29 @@ impl Positions {
         if u < *self.to.get(last)? {
             return None;
         }
-        self.moves.get(last)
+        Some(last)
+    }
+}
+
+/// A uniform number in `[0, 1)` drawn as [`rng::uniform`] draws it, with
+/// its 53 bits: the number is `bits · 2⁻⁵³`.
+#[inline(always)]
+fn uniform(stream: &mut Stream) -> (f64, u64) {
+    let bits = stream.next_u64() >> 11;
+    (bits as f64 * LEAST_X, bits)
+}
+
+/// The random number `u` of a move from `position` for a uniform `r`:
+/// scaled to the length of the numbers on which some arm moves, and
+/// shifted past the interval on which every arm stays (as [`Walker::walk`]
+/// takes it).
+#[inline(always)]
+fn move_number(position: &Position, r: f64) -> f64 {
+    let v = r * position.moving;
+    if v < position.joint.low {
+        v
+    } else {
+        v + position.joint.c
     }
 }
 
@@ -1003,17 +1093,21 @@ impl<'a> Walker<'a> {
             }
 
             let moved = t + wait;
-            let Joint { low, c, .. } = position.joint;
-            let v = rng::uniform(&mut numbers) * position.moving;
-            let u = if v < low { v } else { v + c };
+            let (r, bits) = uniform(&mut numbers);
             let fallback;
-            let step = match self.positions.moves(position, u) {
+            let step = match self.positions.bucket(place, position, bits) {
                 Some(step) => step,
                 None => {
-                    let arms = [lanes[0].path, lanes[N - 1].path].map(|p| (p.done, p.state));
-                    let next = self.destinations(self.positions.rows[place], u, arms);
-                    fallback = self.move_to(arms.map(|(_, s)| s), next, N == 2);
-                    &fallback
+                    let u = move_number(position, r);
+                    match self.positions.moves(position, u) {
+                        Some(step) => step,
+                        None => {
+                            let arms = [lanes[0].path, lanes[N - 1].path].map(|p| (p.done, p.state));
+                            let next = self.destinations(self.positions.rows[place], u, arms);
+                            fallback = self.move_to(arms.map(|(_, s)| s), next, N == 2);
+                            &fallback
+                        }
+                    }
                 }
             };
             let f = factors[moved];
@@ -1471,4 +1565,120 @@ fn next_offer(iv: &InterventionModel, start_age: u32, age: u32) -> Option<u32> {
         None => start_age,
     };
     (next > age && iv.enrols_at(start_age, next)).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{MicrosimOptions, Moves, group_bounds, simulate_batch};
+    use super::*;
+    use crate::Scenario;
+    use crate::economics::{Frame, valuation};
+
+    const PEER_MODEL: &str = include_str!("../../../tests/scenarios/peer_model.toml");
+
+    fn peer_with(changes: &[(&str, &str)]) -> Scenario {
+        let mut text = PEER_MODEL.to_owned();
+        for (from, to) in changes {
+            assert!(text.contains(from), "`{from}` not in the peer model");
+            text = text.replace(from, to);
+        }
+        Scenario::from_toml_str(&text).unwrap()
+    }
+
+    /// What `children` children of `scenario` add up to in the event
+    /// kernel, with settled children walked by position or not: per arm,
+    /// every count (occupancy added up from its spans), then the bits of
+    /// each child's cost.
+    fn walked(scenario: &Scenario, children: u64, crn: bool, by_position: bool) -> Vec<Vec<u64>> {
+        let model = Model::compile_lean(scenario, &scenario.base_values()).unwrap();
+        let val = valuation(&Frame::new(scenario, scenario.perspective()), &model);
+        let shared = Shared {
+            model: &model,
+            valuation: &val,
+            plan: Plan::new(&model, &val),
+        };
+        let options = MicrosimOptions {
+            seed: 11,
+            draw: 0,
+            children,
+            common_random_numbers: crn,
+        };
+        let groups = group_bounds(&model, children);
+        let mut walker = Walker::new(&shared);
+        if !by_position {
+            (walker.positions.singles, walker.positions.pairs, walker.positions.len) = (false, None, 0);
+        }
+        let mut batch = Batch::new(model.arms.len(), model.n_states(), model.n_cycles());
+        let mut costs = vec![Vec::new(); model.arms.len()];
+        let mut first = 0;
+        while first < children {
+            let last = (first + 1000).min(children);
+            simulate_batch(
+                &shared,
+                &groups,
+                first..last,
+                options,
+                Moves::Events(&mut walker),
+                &mut batch,
+            )
+            .unwrap();
+            for (all, batch) in costs.iter_mut().zip(&batch.costs) {
+                all.extend(batch.iter().map(|&(_, x)| x.to_bits()));
+            }
+            first = last;
+        }
+        let mut out = Vec::new();
+        for (counts, costs) in batch.counts.iter().zip(costs) {
+            let mut occupancy = counts.occupancy.clone();
+            for s in 0..counts.n_states {
+                let mut running = 0;
+                for t in 0..=counts.n_cycles {
+                    running += counts.spans[counts.delta_at(s, t)];
+                    occupancy[counts.at(s, t)] += running.unsigned_abs();
+                }
+            }
+            let pay = [&counts.entries, &counts.once, &counts.pay_start, &counts.pay_end];
+            occupancy.extend(pay.into_iter().flatten());
+            occupancy.push(counts.participants);
+            out.push(occupancy);
+            out.push(costs);
+        }
+        out
+    }
+
+    /// The walk of settled children by joint position (with its table of
+    /// moves) gives the same numbers as the walk of unsettled
+    /// children, bit for bit.
+    #[test]
+    fn settled_walk_gives_the_same_numbers() {
+        let surely_stays = [(
+            "to = [\"placed\", \"neet\"]\nrelative_risk = \"$rr\"",
+            "to = [\"on_track\", \"placed\", \"neet\", \"dead\"]\nrelative_risk = 0.0",
+        )];
+        let paid_years = [
+            ("uptake = 1.0", "uptake = 0.6"),
+            (
+                "costs = { public = 60_000 }",
+                "costs = { public = 60_000 }\nentry_costs = { public = 40_000 }",
+            ),
+            (
+                "participant_costs = { once = { public = 8_000 } }",
+                "participant_costs = { once = { public = 8_000 }, per_year = { public = 2_000 }, years = 3 }",
+            ),
+        ];
+        let counting = [("cycle_counting = \"beginning\"", "cycle_counting = \"life_table\"")];
+        let cases = [
+            ("peer", peer_with(&[]), true),
+            ("independent streams", peer_with(&[]), false),
+            ("surely stays", peer_with(&surely_stays), true),
+            ("paid years", peer_with(&paid_years), true),
+            ("life table", peer_with(&counting), true),
+            ("default", Scenario::default_scenario().unwrap(), true),
+        ];
+        for (name, scenario, crn) in &cases {
+            let settled = walked(scenario, 20_000, *crn, true);
+            let unsettled = walked(scenario, 20_000, *crn, false);
+            assert!(settled == unsettled, "{name}: the settled walk differs");
+        }
+    }
 }
