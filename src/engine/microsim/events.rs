@@ -40,11 +40,12 @@
 //! threshold to tell, see `Positions::thresholds`), and the destinations
 //! those `invert` and `coupled` give (worked out by them where the
 //! random number falls close to a change, see `Positions::move_windows`).
-//! Most moves are read off a table of the position by the leading bits of
-//! their random numbers (`Positions::buckets`), which holds them only for
-//! intervals of numbers that the windows show all give the same one. This
-//! walk is written to take few branches on the random numbers: on this
-//! kernel a mispredicted branch costs as much as the arithmetic of a move.
+//! Most waits and moves are read off tables of the position by the leading
+//! bits of their random numbers (`Positions::wait_buckets`,
+//! `Positions::buckets`), which hold them only for intervals of numbers
+//! that the thresholds and windows show all give the same one. This walk
+//! is written to take few branches on the random numbers: on this kernel
+//! a mispredicted branch costs as much as the arithmetic of a move.
 
 use std::ops::Range;
 
@@ -339,6 +340,15 @@ const BUCKETS: usize = 1 << MOVE_BITS;
 /// with different moves, or close to a change of one.
 const MIXED: u16 = u16::MAX;
 
+/// Leading bits of the random number of a wait that sort it into one of
+/// `2^WAIT_BITS` intervals of equal length (see [`Positions::wait_buckets`]).
+const WAIT_BITS: u32 = 10;
+const WAIT_BUCKETS: usize = 1 << WAIT_BITS;
+
+/// An entry of [`Positions::wait_buckets`] whose interval holds random
+/// numbers with different waits, or close to a change of one.
+const MIXED_WAIT: u8 = u8::MAX;
+
 /// The least `1 − u` of a uniform `u` ([`rng::uniform`] has 53 bits).
 const LEAST_X: f64 = 1.0 / (1u64 << 53) as f64;
 
@@ -387,10 +397,11 @@ struct Move {
 ///
 /// The walk from a kept position takes few branches that depend on the
 /// random numbers (a mispredicted branch costs more than the arithmetic
-/// of a move): the wait is read from thresholds, the move off a table by
-/// the leading bits of its random number or else the destinations from a
-/// table of the number, with the log and the coupling worked out only
-/// where a number falls too close to a threshold to tell.
+/// of a move): the wait and the move are read off tables by the leading
+/// bits of their random numbers, else the wait from thresholds and the
+/// destinations from a table of the move's random number, with the log
+/// and the coupling worked out only where a number falls too close to a
+/// threshold to tell.
 struct Positions {
     /// Per index: one plus the position's place in `known`, or 0 when not
     /// met yet; filled with zeros when a first child settles.
@@ -432,6 +443,12 @@ struct Positions {
     /// same two windows, so does every `r` in it, and most moves are read
     /// off this table with one load.
     buckets: Vec<u16>,
+    /// Per position ([`WAIT_BUCKETS`] entries from `place · WAIT_BUCKETS`):
+    /// for the uniforms `r` of a wait in `[b / WAIT_BUCKETS, (b + 1) /
+    /// WAIT_BUCKETS)`, the wait they all give when no stretch cuts it
+    /// short, as `waits` bears it out for the least and the greatest `x = 1 − r`
+    /// of the interval (the wait grows as `x` falls), or [`MIXED_WAIT`].
+    wait_buckets: Vec<u8>,
 }
 
 impl Positions {
@@ -458,6 +475,7 @@ impl Positions {
             to: Vec::new(),
             moves: Vec::new(),
             buckets: Vec::new(),
+            wait_buckets: Vec::new(),
         }
     }
 
@@ -505,6 +523,31 @@ impl Positions {
                 _ => None,
             };
             self.buckets.push(entry.unwrap_or(MIXED));
+        }
+        let thresholds = self
+            .waits
+            .get(position.waits.0 as usize..position.waits.1 as usize)
+            .unwrap_or(&[]);
+        // For numbers `x` taken in decreasing order: `k` is the greatest wait
+        // that `x` certainly reaches; it is the wait if `x` certainly stops short of `k + 1`.
+        let mut k = 0;
+        let mut wait = |x: f64| {
+            while k + 1 < thresholds.len() && x <= thresholds[k + 1][0] {
+                k += 1;
+            }
+            let &[below, above] = thresholds.get(k)?;
+            ((x <= below) & (x >= above)).then_some(k)
+        };
+        for b in 0..WAIT_BUCKETS {
+            let least = b as f64 / WAIT_BUCKETS as f64;
+            let greatest = (b + 1) as f64 / WAIT_BUCKETS as f64 - LEAST_X;
+            let high = wait(1.0 - least);
+            let low = wait(1.0 - greatest);
+            let entry = match (high, low) {
+                (Some(high), Some(low)) if high == low => u8::try_from(high).ok().filter(|&e| e != MIXED_WAIT),
+                _ => None,
+            };
+            self.wait_buckets.push(entry.unwrap_or(MIXED_WAIT));
         }
         self.known.push(position);
         self.rows.push(rows);
@@ -608,12 +651,14 @@ impl Positions {
     }
 
     /// The number of cycles, at most `stretch`, before the first in which
-    /// not every arm stays: as [`wait`], with the same random number and
-    /// the same result, but read from the position's thresholds at the
-    /// place a quick estimate of the log points to; the log itself is taken
-    /// only when the thresholds there do not bear the estimate out.
+    /// not every arm stays from `position` (at `place` in `known`): as
+    /// [`wait`], with the same random number and the same result, but read
+    /// off [`Positions::wait_buckets`] by the number's leading bits, or else
+    /// from the position's thresholds at the place a quick estimate of the
+    /// log points to; the log itself is taken only when the thresholds
+    /// there do not bear the estimate out.
     #[inline(always)]
-    fn wait(&self, position: &Position, stretch: usize, stream: &mut Stream, plan: &Plan) -> usize {
+    fn wait(&self, (place, position): (usize, &Position), stretch: usize, stream: &mut Stream, plan: &Plan) -> usize {
         let Joint { c, inv_ln_c, .. } = position.joint;
         if c >= 1.0 {
             return stretch;
@@ -621,7 +666,14 @@ impl Positions {
         if c <= 0.0 {
             return 0;
         }
-        let x = 1.0 - rng::uniform(stream);
+        let (r, bits) = uniform(stream);
+        let b = (bits >> (53 - WAIT_BITS)) as usize;
+        if let Some(&entry) = self.wait_buckets.get(place * WAIT_BUCKETS + b)
+            && entry != MIXED_WAIT
+        {
+            return usize::from(entry).min(stretch);
+        }
+        let x = 1.0 - r;
         let (start, end) = position.waits;
         let thresholds = self.waits.get(start as usize..end as usize).unwrap_or(&[]);
         // As `wait_of` rounds: the integer part, at most the stretch.
@@ -1082,7 +1134,7 @@ impl<'a> Walker<'a> {
                 }
             };
             let position = &self.positions.known[place];
-            let wait = self.positions.wait(position, stretch, &mut numbers, plan);
+            let wait = self.positions.wait((place, position), stretch, &mut numbers, plan);
             let discounted = plan.sums[t + wait] - plan.sums[t];
             for (lane, &annual) in lanes.iter_mut().zip(&position.annual) {
                 lane.stay(shared, (t, wait), annual, discounted);
@@ -1646,8 +1698,8 @@ mod tests {
         out
     }
 
-    /// The walk of settled children by joint position (with its table of
-    /// moves) gives the same numbers as the walk of unsettled
+    /// The walk of settled children by joint position (with its tables of
+    /// waits and moves) gives the same numbers as the walk of unsettled
     /// children, bit for bit.
     #[test]
     fn settled_walk_gives_the_same_numbers() {
