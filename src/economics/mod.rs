@@ -321,8 +321,9 @@ fn compare_at(
     saved.extend(
         status_quo
             .care
+            .as_slice()
             .iter()
-            .zip(streams.care.iter())
+            .zip(streams.care.as_slice())
             .map(|(&x, &y)| difference(x, y)),
     );
     paid.clear();
