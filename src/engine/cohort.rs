@@ -519,8 +519,13 @@ struct Vectors {
     /// `dense_segment`, dense (`n·n`, zero on the diagonal).
     dense: Vec<f64>,
     dense_segment: usize,
+    /// The segment whose probabilities of staying `stay` holds, but in
+    /// the rows the sub-cohorts modify.
+    stay_segment: usize,
     /// The sub-cohorts' distributions, `n` values each, and their cycles of enrolment.
     enrolled: Vec<f64>,
+    /// The sub-cohorts' distributions at the end of the cycle.
+    enrolled_next: Vec<f64>,
     enrolled_at: Vec<usize>,
 }
 
@@ -565,7 +570,9 @@ fn run_group(
     refill(&mut v.dense, if n <= DENSE { n * n } else { 0 }, 0.0);
     v.dense_segment = usize::MAX;
     v.enrolled.clear();
+    v.enrolled_next.clear();
     v.enrolled_at.clear();
+    v.stay_segment = usize::MAX;
 
     for t in 0..n_cycles {
         let age = group.start_age + t as u32;
@@ -630,35 +637,44 @@ fn run_group(
             }
         }
 
+        v.enrolled_next.resize(v.enrolled.len(), 0.0);
+        // The sub-cohorts' probabilities of staying: the segment's, but in the rows they modify.
+        if !v.enrolled_at.is_empty() && k != v.stay_segment {
+            v.stay.copy_from_slice(view.stay);
+            v.stay_segment = k;
+        }
         for (i, &enrolled_at) in v.enrolled_at.iter().enumerate() {
             let d = t - enrolled_at;
-            let x = &mut v.enrolled[i * n..(i + 1) * n];
+            let (x, next) = (
+                &v.enrolled[i * n..(i + 1) * n],
+                &mut v.enrolled_next[i * n..(i + 1) * n],
+            );
             plan.modify(segments, k, d, x, age, arm)?;
-            v.stay.copy_from_slice(view.stay);
             for &s in &plan.rows {
                 let slot = plan.slot_of[s];
-                if slot != NONE {
-                    v.stay[s] = plan.cached_stay[slot as usize];
-                }
+                v.stay[s] = if slot != NONE {
+                    plan.cached_stay[slot as usize]
+                } else {
+                    view.stay[s]
+                };
             }
             let (occupancy, entries) = columns(out, t, n);
             let cycle = (counting, w, occupancy, entries);
             if n <= DENSE {
                 let rows = (&v.dense[..], &plan.dense_alt[..], &plan.slot_of[..]);
-                advance_dense(rows, x, &v.stay, &mut v.next, cycle);
+                advance_dense(rows, x, &v.stay, next, cycle);
             } else {
                 for &s in &plan.rows {
                     v.modified[s] = plan.slot_of[s] != NONE;
                 }
-                propagate::<true>(view, x, &v.stay, &mut v.next, &v.modified, &plan.cached_probs);
+                propagate::<true>(view, x, &v.stay, next, &v.modified, &plan.cached_probs);
                 for &s in &plan.rows {
                     v.modified[s] = false;
                 }
-                account(x, &v.next, &v.stay, cycle);
+                account(x, next, &v.stay, cycle);
             }
             let iv = iv.expect("sub-cohorts exist only in intervention arms");
             if d < iv.cost_years as usize {
-                let next = &v.next;
                 let alive: f64 = (0..n)
                     .filter(|&s| !model.absorbing[s])
                     .map(|s| counted(counting, x[s], next[s]))
@@ -667,8 +683,8 @@ fn run_group(
                     out.intervention[(p, t)] += w * alive * iv.yearly_costs[p];
                 }
             }
-            x.copy_from_slice(&v.next);
         }
+        std::mem::swap(&mut v.enrolled, &mut v.enrolled_next);
     }
     if let Some((share, sq)) = declined
         && share != 0.0
