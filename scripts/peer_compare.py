@@ -133,6 +133,8 @@ def lifecost(out):
         row["micro_ns"] = m["micro"]["ns_per_person_cycle"]
         row["micro_cost"] = m["micro"]["mean_cost"]
         row["micro_se"] = m["micro"].get("se_cost", {})
+        if "runs" in m["micro"]:
+            row["notes"].append("microsim: median of %d runs, each of the peers' size" % m["micro"]["runs"])
     finish_run(row, out, "lifecost_cohort")
     finish_run(row, out, "lifecost_micro")
     return row
