@@ -194,10 +194,22 @@ impl Batch {
         }
     }
 
-    /// Books a child's lifetime cost in arm `a`.
+    /// Books a child's lifetime cost in arm `a`; its bin is found with
+    /// the rest of the batch's ([`Batch::bin`]).
     #[inline]
     fn cost(&mut self, a: usize, x: f64) {
-        self.costs[a].push((Histogram::bin_of(x), x));
+        self.costs[a].push((0, x));
+    }
+
+    /// Finds the histogram bins of the batch's costs, all in one pass
+    /// after the batch: the table of bin edges then stays in cache, where
+    /// between two children's walks it would not.
+    fn bin(&mut self) {
+        for costs in &mut self.costs {
+            for (bin, x) in costs.iter_mut() {
+                *bin = Histogram::bin_of(*x);
+            }
+        }
     }
 
     fn merge(&mut self, other: &Batch) {
@@ -409,6 +421,7 @@ fn simulate_batch(
             Moves::Events(walker) => walker.simulate(group, &mut streams, batch)?,
         }
     }
+    batch.bin();
     Ok(())
 }
 
