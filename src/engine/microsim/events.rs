@@ -434,7 +434,7 @@ struct Positions {
     /// [`WINDOWS`] with windows above every `u`, so that finding one takes
     /// the same steps from most positions.
     moves: Vec<Move>,
-    /// Per position ([`BUCKETS`] entries from `place · BUCKETS`): for the
+    /// Per position, [`BUCKETS`] entries: for the
     /// random numbers `r` of a move in `[b / BUCKETS, (b + 1) / BUCKETS)`,
     /// the move they all give (its place among the position's moves), or
     /// [`MIXED`]. The number `u` the move takes is `r` scaled and shifted
@@ -442,13 +442,13 @@ struct Positions {
     /// when the least and the greatest `r` of an interval fall between the
     /// same two windows, so does every `r` in it, and most moves are read
     /// off this table with one load.
-    buckets: Vec<u16>,
-    /// Per position ([`WAIT_BUCKETS`] entries from `place · WAIT_BUCKETS`):
+    buckets: Vec<[u16; BUCKETS]>,
+    /// Per position, [`WAIT_BUCKETS`] entries:
     /// for the uniforms `r` of a wait in `[b / WAIT_BUCKETS, (b + 1) /
     /// WAIT_BUCKETS)`, the wait they all give when no stretch cuts it
     /// short, as `waits` bears it out for the least and the greatest `x = 1 − r`
     /// of the interval (the wait grows as `x` falls), or [`MIXED_WAIT`].
-    wait_buckets: Vec<u8>,
+    wait_buckets: Vec<[u8; WAIT_BUCKETS]>,
 }
 
 impl Positions {
@@ -512,7 +512,8 @@ impl Positions {
             let last = next.checked_sub(1).filter(|&last| last >= start)?;
             if u < to[last] { None } else { Some(last) }
         };
-        for b in 0..BUCKETS {
+        let mut buckets = [MIXED; BUCKETS];
+        for (b, bucket) in buckets.iter_mut().enumerate() {
             // The least and the greatest 53-bit uniform of the interval.
             let least = b as f64 / BUCKETS as f64;
             let greatest = (b + 1) as f64 / BUCKETS as f64 - LEAST_X;
@@ -522,7 +523,7 @@ impl Positions {
                 (Some(low), Some(high)) if low == high => u16::try_from(low - start).ok().filter(|&e| e != MIXED),
                 _ => None,
             };
-            self.buckets.push(entry.unwrap_or(MIXED));
+            *bucket = entry.unwrap_or(MIXED);
         }
         let thresholds = self
             .waits
@@ -538,7 +539,8 @@ impl Positions {
             let &[below, above] = thresholds.get(k)?;
             ((x <= below) & (x >= above)).then_some(k)
         };
-        for b in 0..WAIT_BUCKETS {
+        let mut wait_buckets = [MIXED_WAIT; WAIT_BUCKETS];
+        for (b, bucket) in wait_buckets.iter_mut().enumerate() {
             let least = b as f64 / WAIT_BUCKETS as f64;
             let greatest = (b + 1) as f64 / WAIT_BUCKETS as f64 - LEAST_X;
             let high = wait(1.0 - least);
@@ -547,8 +549,10 @@ impl Positions {
                 (Some(high), Some(low)) if high == low => u8::try_from(high).ok().filter(|&e| e != MIXED_WAIT),
                 _ => None,
             };
-            self.wait_buckets.push(entry.unwrap_or(MIXED_WAIT));
+            *bucket = entry.unwrap_or(MIXED_WAIT);
         }
+        self.buckets.push(buckets);
+        self.wait_buckets.push(wait_buckets);
         self.known.push(position);
         self.rows.push(rows);
         if let (Some(slot), Ok(next)) = (self.slots.get_mut(i), u32::try_from(place + 1)) {
@@ -668,7 +672,7 @@ impl Positions {
         }
         let (r, bits) = uniform(stream);
         let b = (bits >> (53 - WAIT_BITS)) as usize;
-        if let Some(&entry) = self.wait_buckets.get(place * WAIT_BUCKETS + b)
+        if let Some(&entry) = self.wait_buckets.get(place).and_then(|table| table.get(b))
             && entry != MIXED_WAIT
         {
             return usize::from(entry).min(stretch);
@@ -691,7 +695,7 @@ impl Positions {
     #[inline(always)]
     fn bucket(&self, place: usize, position: &Position, bits: u64) -> Option<&Move> {
         let b = (bits >> (53 - MOVE_BITS)) as usize;
-        let entry = *self.buckets.get(place * BUCKETS + b)?;
+        let entry = *self.buckets.get(place)?.get(b)?;
         if entry == MIXED {
             return None;
         }
