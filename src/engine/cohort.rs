@@ -392,32 +392,25 @@ impl Plan {
                     &self.thetas,
                     effects,
                 );
-                key.copy_from_slice(&self.thetas);
-                self.cached[slot] = true;
-                self.cached_at[slot] = d as f64;
-                self.densify(segments, k, s, slot);
-                continue;
+            } else {
+                scatter_row(&mut self.dense_row, row.to, row.probs);
+                self.dense_row[s] = row.stay;
+                for (&i, &theta) in acting.iter().zip(&self.thetas) {
+                    apply_effect(&mut self.dense_row, s, &effects[i], theta).map_err(|(e, sum)| {
+                        EngineError::RowAboveOne {
+                            path: e.path.clone(),
+                            state: s,
+                            age,
+                            arm: arm.id.clone(),
+                            sum,
+                        }
+                    })?;
+                }
+                for (c, &j) in self.cached_probs[segments.row_range(k, s)].iter_mut().zip(row.to) {
+                    *c = self.dense_row[j as usize];
+                }
+                self.cached_stay[slot] = self.dense_row[s];
             }
-            self.dense_row.fill(0.0);
-            for (&j, &p) in row.to.iter().zip(row.probs) {
-                self.dense_row[j as usize] = p;
-            }
-            self.dense_row[s] = row.stay;
-            for (&i, &theta) in acting.iter().zip(&self.thetas) {
-                apply_effect(&mut self.dense_row, s, &effects[i], theta).map_err(|(e, sum)| {
-                    EngineError::RowAboveOne {
-                        path: e.path.clone(),
-                        state: s,
-                        age,
-                        arm: arm.id.clone(),
-                        sum,
-                    }
-                })?;
-            }
-            for (c, &j) in self.cached_probs[segments.row_range(k, s)].iter_mut().zip(row.to) {
-                *c = self.dense_row[j as usize];
-            }
-            self.cached_stay[slot] = self.dense_row[s];
             key.copy_from_slice(&self.thetas);
             self.cached[slot] = true;
             self.cached_at[slot] = d as f64;
@@ -432,12 +425,12 @@ impl Plan {
         if n > DENSE {
             return;
         }
-        let dense = &mut self.dense_alt[slot * n..(slot + 1) * n];
-        dense.fill(0.0);
-        let range = segments.row_range(k, s);
-        for (&p, &j) in self.cached_probs[range].iter().zip(segments.row(k, s).to) {
-            dense[j as usize] = p;
-        }
+        let probs = &self.cached_probs[segments.row_range(k, s)];
+        scatter_row(
+            &mut self.dense_alt[slot * n..(slot + 1) * n],
+            segments.row(k, s).to,
+            probs,
+        );
     }
 }
 
@@ -513,8 +506,6 @@ struct Vectors {
     rest: Vec<f64>,
     next: Vec<f64>,
     stay: Vec<f64>,
-    /// States whose row a sub-cohort reads from the modified rows.
-    modified: Vec<bool>,
     /// For models of at most [`DENSE`] states: the rows of segment
     /// `dense_segment`, dense (`n·n`, zero on the diagonal).
     dense: Vec<f64>,
@@ -566,7 +557,6 @@ fn run_group(
     let mut rest_active = false;
     refill(&mut v.next, n, 0.0);
     refill(&mut v.stay, n, 0.0);
-    refill(&mut v.modified, n, false);
     refill(&mut v.dense, if n <= DENSE { n * n } else { 0 }, 0.0);
     v.dense_segment = usize::MAX;
     v.enrolled.clear();
@@ -630,7 +620,7 @@ fn run_group(
                 if n <= DENSE {
                     advance_dense((&v.dense, &[], &[NONE; DENSE]), x, view.stay, &mut v.next, cycle);
                 } else {
-                    propagate::<false>(view, x, view.stay, &mut v.next, &v.modified, &[]);
+                    propagate::<false>(view, x, view.stay, &mut v.next, &[], &[]);
                     account(x, &v.next, view.stay, cycle);
                 }
                 std::mem::swap(x, &mut v.next);
@@ -664,13 +654,7 @@ fn run_group(
                 let rows = (&v.dense[..], &plan.dense_alt[..], &plan.slot_of[..]);
                 advance_dense(rows, x, &v.stay, next, cycle);
             } else {
-                for &s in &plan.rows {
-                    v.modified[s] = plan.slot_of[s] != NONE;
-                }
-                propagate::<true>(view, x, &v.stay, next, &v.modified, &plan.cached_probs);
-                for &s in &plan.rows {
-                    v.modified[s] = false;
-                }
+                propagate::<true>(view, x, &v.stay, next, &plan.slot_of, &plan.cached_probs);
                 account(x, next, &v.stay, cycle);
             }
             let iv = iv.expect("sub-cohorts exist only in intervention arms");
@@ -707,8 +691,9 @@ fn columns(out: &mut ArmStreams, t: usize, n: usize) -> (&mut [f64], &mut [f64])
 }
 
 /// `next = xᵀ·T` for the rows of segment `view` with probabilities of
-/// staying `stay`; with `MODIFIED`, the moves out of states marked in
-/// `modified` are read from `alt` (at the same positions as in `view`).
+/// staying `stay`; with `MODIFIED`, the moves out of states whose
+/// `slot_of` is not NONE are read from `alt` (at the same positions as in
+/// `view`).
 /// Rows of states with `x = 0` are skipped. Rows are added in state order
 /// either way, so a modified row equal to its original gives the same bits.
 #[inline]
@@ -717,11 +702,11 @@ fn propagate<const MODIFIED: bool>(
     x: &[f64],
     stay: &[f64],
     next: &mut [f64],
-    modified: &[bool],
+    slot_of: &[u32],
     alt: &[f64],
 ) {
     let n = x.len();
-    let (stay, next, modified, start) = (&stay[..n], &mut next[..n], &modified[..n], &view.start[..=n]);
+    let (stay, next, start) = (&stay[..n], &mut next[..n], &view.start[..=n]);
     for s in 0..n {
         next[s] = x[s] * stay[s];
     }
@@ -731,7 +716,7 @@ fn propagate<const MODIFIED: bool>(
             continue;
         }
         let range = start[s] as usize..start[s + 1] as usize;
-        let probs = if MODIFIED && modified[s] {
+        let probs = if MODIFIED && slot_of[s] != NONE {
             &alt[range.clone()]
         } else {
             &view.probs[range.clone()]
@@ -750,12 +735,18 @@ const DENSE: usize = 8;
 /// zero on the diagonal and wherever the row has no move.
 fn densify(view: SegmentView<'_>, dense: &mut [f64]) {
     let n = view.stay.len();
-    dense.fill(0.0);
     for (s, row) in dense.chunks_exact_mut(n).enumerate() {
         let range = view.start[s] as usize..view.start[s + 1] as usize;
-        for (&j, &p) in view.cols[range.clone()].iter().zip(&view.probs[range]) {
-            row[j as usize] = p;
-        }
+        scatter_row(row, &view.cols[range.clone()], &view.probs[range]);
+    }
+}
+
+/// Writes a sparse row, moves to `to` with probabilities `probs`, into
+/// `row`: those probabilities at their states, zero everywhere else.
+fn scatter_row(row: &mut [f64], to: &[u32], probs: &[f64]) {
+    row.fill(0.0);
+    for (&j, &p) in to.iter().zip(probs) {
+        row[j as usize] = p;
     }
 }
 
@@ -885,7 +876,6 @@ mod tests {
                 .collect();
             // Some states read a modified row, at the moves' positions (sparse) and dense by slot.
             let mut alt = probs.clone();
-            let mut modified = vec![false; n];
             let mut slot_of = vec![NONE; n];
             let mut dense_alt = Vec::new();
             for s in 0..n {
@@ -897,7 +887,6 @@ mod tests {
                         row[cols[i] as usize] = alt[i];
                     }
                     stay[s] = rng.random::<f64>();
-                    modified[s] = true;
                     slot_of[s] = (dense_alt.len() / n) as u32;
                     dense_alt.extend(row);
                 }
@@ -914,7 +903,7 @@ mod tests {
             let c = counting[trial % 3];
 
             let (mut next, mut occupancy, mut entries) = (vec![0.0; n], vec![0.5; n], vec![0.25; n]);
-            propagate::<true>(view, &x, &stay, &mut next, &modified, &alt);
+            propagate::<true>(view, &x, &stay, &mut next, &slot_of, &alt);
             account(&x, &next, &stay, (c, w, &mut occupancy, &mut entries));
 
             let (mut dense_next, mut dense_occupancy, mut dense_entries) = (vec![0.0; n], vec![0.5; n], vec![0.25; n]);
