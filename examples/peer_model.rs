@@ -20,6 +20,7 @@
 //! object with the same figures instead of the lines). Parts, as in the peer
 //! scripts: `cohort`, `cohort_psa`, `micro` (default: all three).
 
+use std::error::Error;
 use std::time::Instant;
 
 use lifecost::economics::{self, Frame};
@@ -45,13 +46,41 @@ fn mean_costs(result: &RunResult) -> Map<String, Value> {
         .collect()
 }
 
-/// The median of `times`, which it sorts.
-fn median(times: &mut [f64]) -> f64 {
+/// Runs `run` `runs` times (at least once), each timed whole: the median
+/// time, every time in increasing order, and the last run's result.
+fn timed<T>(
+    runs: usize,
+    mut run: impl FnMut() -> Result<T, Box<dyn Error>>,
+) -> Result<(f64, Vec<f64>, T), Box<dyn Error>> {
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        last = Some(run()?);
+        times.push(start.elapsed().as_secs_f64());
+    }
     times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    let median = times[times.len() / 2];
+    Ok((median, times, last.ok_or("no run")?))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// The peers' work for one set of parameter `values`: the tables, trace
+/// and costs of both arms in `frame`, programs starting in `start_years`
+/// (with the program's budget per year when `budget`); the status quo's cost.
+fn peers_work(
+    scenario: &Scenario,
+    (frame, start_years): (&Frame, &[i32]),
+    values: &[f64],
+    budget: bool,
+) -> Result<f64, Box<dyn Error>> {
+    let model = Model::compile_lean(scenario, values)?;
+    let streams = cohort::run(&model, 1.0)?;
+    let (arms, _) = economics::draw_figures(frame, &streams, start_years, budget);
+    cohort::recycle(streams);
+    Ok(arms[0].cost)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
     let mut quick = false;
     let mut as_json = false;
     let mut parts = Vec::new();
@@ -87,14 +116,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let frame = Frame::new(&scenario, scenario.perspective());
         let start_years = scenario.start_years();
         let start = Instant::now();
-        let mut figures = None;
+        let mut cost = f64::NAN;
         for _ in 0..reps {
-            let model = Model::compile_lean(&scenario, &values)?;
-            let streams = cohort::run(&model, 1.0)?;
-            figures = Some(economics::draw_figures(&frame, &streams, &start_years, true));
+            cost = peers_work(&scenario, (&frame, &start_years), &values, true)?;
         }
         let per_run = start.elapsed().as_secs_f64() / f64::from(reps);
-        let (arms, _) = figures.expect("at least one repetition");
         // A whole run adds the break-even searches and the result's tables.
         let start = Instant::now();
         let mut base = None;
@@ -102,8 +128,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             base = Some(Simulation::new(&scenario).run()?);
         }
         let whole = start.elapsed().as_secs_f64() / f64::from(reps);
-        let base = base.expect("at least one repetition");
-        let cost = arms[0].cost;
+        let base = base.ok_or("no run")?;
         out.insert(
             "cohort".into(),
             json!({ "seconds": per_run, "reps": reps, "mean_cost": mean_costs(&base), "whole_run_seconds": whole }),
@@ -122,34 +147,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let sampled: Vec<Vec<f64>> = (0..draws).map(|d| draw_values(&scenario, 1, d)).collect();
         let frame = Frame::new(&scenario, scenario.perspective());
         let start_years = scenario.start_years();
-        let psa_draw = |values: &Vec<f64>| -> Result<f64, String> {
-            let model = Model::compile_lean(&scenario, values).map_err(|e| e.to_string())?;
-            let streams = cohort::run(&model, 1.0).map_err(|e| e.to_string())?;
-            let (arms, _) = economics::draw_figures(&frame, &streams, &start_years, false);
-            cohort::recycle(streams);
-            Ok(arms[0].cost)
-        };
         // Runs of a few milliseconds on a shared machine: the median of 21, each timed whole.
-        let mut times = Vec::with_capacity(PSA_RUNS);
-        let mut costs = Vec::new();
-        for _ in 0..PSA_RUNS {
-            let start = Instant::now();
-            costs = sampled.par_iter().map(psa_draw).collect::<Result<Vec<f64>, String>>()?;
-            times.push(start.elapsed().as_secs_f64());
-        }
-        let t = median(&mut times);
+        let (t, times, costs) = timed(PSA_RUNS, || {
+            let costs = sampled
+                .par_iter()
+                .map(|values| peers_work(&scenario, (&frame, &start_years), values, false).map_err(|e| e.to_string()))
+                .collect::<Result<Vec<f64>, String>>()?;
+            Ok(costs)
+        })?;
         let mean_cost = costs.iter().sum::<f64>() / costs.len() as f64;
         // A whole PSA run adds the parameter draws, every figure of every
         // draw, the expected streams and the result's summaries.
-        let mut whole_times = Vec::with_capacity(PSA_RUNS);
-        let mut psa = None;
-        for _ in 0..PSA_RUNS {
-            let start = Instant::now();
-            psa = Some(Simulation::new(&scenario).draws(draws).seed(1).run()?);
-            whole_times.push(start.elapsed().as_secs_f64());
-        }
-        let whole = median(&mut whole_times);
-        let psa = psa.expect("at least one run");
+        let (whole, whole_times, psa) = timed(PSA_RUNS, || {
+            Ok(Simulation::new(&scenario).draws(draws).seed(1).run()?)
+        })?;
         let ms_per_draw = 1e3 * t / draws as f64;
         let whole_ms_per_draw = 1e3 * whole / draws as f64;
         out.insert(
@@ -170,20 +181,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if wants("micro") {
         // A run of some ten milliseconds: the median of five, each timed whole.
-        let mut times = Vec::with_capacity(MICRO_RUNS);
-        let mut micro = None;
-        for _ in 0..MICRO_RUNS {
-            let start = Instant::now();
-            micro = Some(
-                Simulation::new(&scenario)
-                    .engine(Engine::Microsim)
-                    .children(children)
-                    .run()?,
-            );
-            times.push(start.elapsed().as_secs_f64());
-        }
-        let t = median(&mut times);
-        let micro = micro.expect("at least one run");
+        let (t, times, micro) = timed(MICRO_RUNS, || {
+            let micro = Simulation::new(&scenario).engine(Engine::Microsim).children(children);
+            Ok(micro.run()?)
+        })?;
         let person_cycles = children * CYCLES * 2;
         let ns = 1e9 * t / person_cycles as f64;
         let se: Map<String, Value> = micro
