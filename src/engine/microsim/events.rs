@@ -512,19 +512,7 @@ impl Positions {
             let last = next.checked_sub(1).filter(|&last| last >= start)?;
             if u < to[last] { None } else { Some(last) }
         };
-        let mut buckets = [MIXED; BUCKETS];
-        for (b, bucket) in buckets.iter_mut().enumerate() {
-            // The least and the greatest 53-bit uniform of the interval.
-            let least = b as f64 / BUCKETS as f64;
-            let greatest = (b + 1) as f64 / BUCKETS as f64 - LEAST_X;
-            let low = window(move_number(&position, least));
-            let high = window(move_number(&position, greatest));
-            let entry = match (low, high) {
-                (Some(low), Some(high)) if low == high => u16::try_from(low - start).ok().filter(|&e| e != MIXED),
-                _ => None,
-            };
-            *bucket = entry.unwrap_or(MIXED);
-        }
+        let buckets = by_interval(MIXED, |r| Some(window(move_number(&position, r))? - start));
         let thresholds = self
             .waits
             .get(position.waits.0 as usize..position.waits.1 as usize)
@@ -539,18 +527,7 @@ impl Positions {
             let &[below, above] = thresholds.get(k)?;
             ((x <= below) & (x >= above)).then_some(k)
         };
-        let mut wait_buckets = [MIXED_WAIT; WAIT_BUCKETS];
-        for (b, bucket) in wait_buckets.iter_mut().enumerate() {
-            let least = b as f64 / WAIT_BUCKETS as f64;
-            let greatest = (b + 1) as f64 / WAIT_BUCKETS as f64 - LEAST_X;
-            let high = wait(1.0 - least);
-            let low = wait(1.0 - greatest);
-            let entry = match (high, low) {
-                (Some(high), Some(low)) if high == low => u8::try_from(high).ok().filter(|&e| e != MIXED_WAIT),
-                _ => None,
-            };
-            *bucket = entry.unwrap_or(MIXED_WAIT);
-        }
+        let wait_buckets = by_interval(MIXED_WAIT, |r| wait(1.0 - r));
         self.buckets.push(buckets);
         self.wait_buckets.push(wait_buckets);
         self.known.push(position);
@@ -726,6 +703,29 @@ impl Positions {
         }
         Some(last)
     }
+}
+
+/// A table of the `N` intervals `[b / N, (b + 1) / N)` of uniform numbers:
+/// per interval, what `at` gives at both its least and its greatest 53-bit
+/// uniform (taken in increasing order, which `at` may rely on), when that
+/// is the same and fits in `T` other than `mixed`; otherwise `mixed`.
+fn by_interval<T: Copy + PartialEq + TryFrom<usize>, const N: usize>(
+    mixed: T,
+    mut at: impl FnMut(f64) -> Option<usize>,
+) -> [T; N] {
+    let mut table = [mixed; N];
+    for (b, entry) in table.iter_mut().enumerate() {
+        let least = b as f64 / N as f64;
+        let greatest = (b + 1) as f64 / N as f64 - LEAST_X;
+        if let (Some(low), Some(high)) = (at(least), at(greatest))
+            && low == high
+            && let Ok(e) = T::try_from(low)
+            && e != mixed
+        {
+            *entry = e;
+        }
+    }
+    table
 }
 
 /// A uniform number in `[0, 1)` drawn as [`rng::uniform`] draws it, with
