@@ -3,7 +3,8 @@
 //! 1 000 draws (the median of 21 runs), and a microsimulation of 100 000
 //! children × 80 cycles × 2 arms (the median of five runs). The cohort
 //! parts time what the peers time (the tables, trace and costs of both
-//! arms; in the PSA, for parameters drawn before the clock starts) and,
+//! arms; in the PSA, for parameters drawn before the clock starts, the
+//! draws side by side as a PSA runs them) and,
 //! beside it, a whole `Simulation::run`: the base case's break-even
 //! searches run the cohort many times more, and a PSA run also draws the
 //! parameters, keeps every figure of every draw and the expected streams,
@@ -64,20 +65,29 @@ fn timed<T>(
     Ok((median, times, last.ok_or("no run")?))
 }
 
-/// The peers' work for one set of parameter `values`: the tables, trace
+/// The peers' work for the draws of parameter `values`: the tables, trace
 /// and costs of both arms in `frame`, programs starting in `start_years`
-/// (with the program's budget per year when `budget`); the status quo's cost.
+/// (with the program's budget per year when `budget`); each draw's status
+/// quo cost. The draws run side by side, as a PSA runs them
+/// ([`cohort::run_many`]).
 fn peers_work(
     scenario: &Scenario,
     (frame, start_years): (&Frame, &[i32]),
-    values: &[f64],
+    values: &[Vec<f64>],
     budget: bool,
-) -> Result<f64, Box<dyn Error>> {
-    let model = Model::compile_lean(scenario, values)?;
-    let streams = cohort::run(&model, 1.0)?;
-    let (arms, _) = economics::draw_figures(frame, &streams, start_years, budget);
-    cohort::recycle(streams);
-    Ok(arms[0].cost)
+) -> Result<Vec<f64>, Box<dyn Error>> {
+    let models = values
+        .iter()
+        .map(|v| Model::compile_lean(scenario, v))
+        .collect::<Result<Vec<Model>, _>>()?;
+    let mut costs = Vec::with_capacity(values.len());
+    for streams in cohort::run_many(&models, 1.0) {
+        let streams = streams?;
+        let (arms, _) = economics::draw_figures(frame, &streams, start_years, budget);
+        cohort::recycle(streams);
+        costs.push(arms[0].cost);
+    }
+    Ok(costs)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -112,13 +122,13 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     if wants("cohort") {
         // The peers' work: the base case's tables, trace and costs of both arms.
-        let values = scenario.base_values();
+        let values = [scenario.base_values()];
         let frame = Frame::new(&scenario, scenario.perspective());
         let start_years = scenario.start_years();
         let start = Instant::now();
         let mut cost = f64::NAN;
         for _ in 0..reps {
-            cost = peers_work(&scenario, (&frame, &start_years), &values, true)?;
+            cost = peers_work(&scenario, (&frame, &start_years), &values, true)?[0];
         }
         let per_run = start.elapsed().as_secs_f64() / f64::from(reps);
         // A whole run adds the break-even searches and the result's tables.
@@ -150,10 +160,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         // Runs of a few milliseconds on a shared machine: the median of 21, each timed whole.
         let (t, times, costs) = timed(PSA_RUNS, || {
             let costs = sampled
-                .par_iter()
+                .par_chunks(cohort::LANES)
                 .map(|values| peers_work(&scenario, (&frame, &start_years), values, false).map_err(|e| e.to_string()))
-                .collect::<Result<Vec<f64>, String>>()?;
-            Ok(costs)
+                .collect::<Result<Vec<Vec<f64>>, String>>()?;
+            Ok(costs.concat())
         })?;
         let mean_cost = costs.iter().sum::<f64>() / costs.len() as f64;
         // A whole PSA run adds the parameter draws, every figure of every

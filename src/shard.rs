@@ -132,7 +132,7 @@ impl Block {
 
 /// Whether blocks `(first, size)` `left` and `right` are the two halves of one aligned block.
 fn halves(left: (u64, u64), right: (u64, u64)) -> bool {
-    left.1 == right.1 && left.0 % (2 * left.1) == 0 && left.0 + left.1 == right.0
+    left.1 == right.1 && left.0.is_multiple_of(2 * left.1) && left.0 + left.1 == right.0
 }
 
 /// Draws added one by one, in order, into the largest aligned blocks they complete.
@@ -164,7 +164,7 @@ impl TreeSum {
     /// [`aligned_blocks`]): the same to the bit as adding its draws one at a
     /// time, since no piece of an aligned block pairs with a block before it.
     pub fn push_block(&mut self, block: Block) {
-        debug_assert!(block.first == self.next && block.first % block.size == 0);
+        debug_assert!(block.first == self.next && block.first.is_multiple_of(block.size));
         self.next += block.size;
         self.stack.push(block);
         while let [.., l, r] = self.stack.as_slice()
@@ -190,7 +190,7 @@ pub(crate) fn aligned_blocks(range: Range<u64>, most: u64) -> Vec<(u64, u64)> {
     let mut next = range.start;
     while next < range.end {
         let mut size = 1u64;
-        while 2 * size <= most && next % (2 * size) == 0 && 2 * size <= range.end - next {
+        while 2 * size <= most && next.is_multiple_of(2 * size) && 2 * size <= range.end - next {
             size *= 2;
         }
         blocks.push((next, size));

@@ -544,17 +544,18 @@ impl<'a> Simulation<'a> {
     fn sum_block(&self, first: u64, size: u64, done: &AtomicU64, planned: u64) -> Result<(Vec<Figures>, Block)> {
         let mut figures = Vec::with_capacity(size as usize);
         let mut tree = TreeSum::new(first);
-        for d in first..first + size {
-            let values = self.with_overrides(draw_values(self.scenario, self.seed, d));
-            let outcome = self
-                .evaluate(d, &values, self.children, None)
-                .map_err(|e| with_draw(e, d))?;
-            if let Some(report) = self.progress {
-                report(done.fetch_add(1, Ordering::Relaxed) + 1, planned);
+        let step = if self.engine == Engine::Cohort { cohort::LANES as u64 } else { 1 };
+        for from in (first..first + size).step_by(step as usize) {
+            let draws = from..(from + step).min(first + size);
+            for (d, outcome) in draws.clone().zip(self.evaluate_draws(draws)) {
+                let outcome = outcome.map_err(|e| with_draw(e, d))?;
+                if let Some(report) = self.progress {
+                    report(done.fetch_add(1, Ordering::Relaxed) + 1, planned);
+                }
+                // Without its per-year budget (`draw_figures`): the expected streams carry that view.
+                figures.push(outcome.figures);
+                tree.push(outcome.streams, outcome.lifetime_cost);
             }
-            // Without its per-year budget (`draw_figures`): the expected streams carry that view.
-            figures.push(outcome.figures);
-            tree.push(outcome.streams, outcome.lifetime_cost);
         }
         let mut blocks = tree.into_blocks();
         match (blocks.pop(), blocks.is_empty()) {
@@ -642,15 +643,57 @@ impl<'a> Simulation<'a> {
         result
     }
 
+    /// Compiles and runs draws `draws` of the run with the configured
+    /// engine: with the cohort engine, side by side ([`cohort::run_many`]).
+    fn evaluate_draws(&self, draws: Range<u64>) -> Vec<Result<Outcome>> {
+        let values: Vec<Vec<f64>> = draws
+            .clone()
+            .map(|d| self.with_overrides(draw_values(self.scenario, self.seed, d)))
+            .collect();
+        if self.engine == Engine::Cohort {
+            let models: Result<Vec<Model>> = values
+                .iter()
+                .map(|v| Ok(Model::compile_lean(self.scenario, v)?))
+                .collect();
+            if let Ok(models) = models {
+                let streams = cohort::run_many(&models, 1.0);
+                return draws
+                    .zip(&models)
+                    .zip(streams)
+                    .map(|((d, model), streams)| self.evaluate_model(d, model, Some(streams), self.children, None))
+                    .collect();
+            }
+        }
+        draws
+            .zip(&values)
+            .map(|(d, values)| self.evaluate(d, values, self.children, None))
+            .collect()
+    }
+
     /// Compiles and runs one draw with the configured engine.
     fn evaluate(&self, draw: u64, values: &[f64], children: u64, progress: Option<Progress<'_>>) -> Result<Outcome> {
-        let scenario = self.scenario;
         // Both engines read the tables once per age segment.
-        let model = Model::compile_lean(scenario, values)?;
+        let model = Model::compile_lean(self.scenario, values)?;
+        self.evaluate_model(draw, &model, None, children, progress)
+    }
+
+    /// Runs one draw of `model` with the configured engine; with the
+    /// cohort engine, `streams` are its streams when it has been run.
+    fn evaluate_model(
+        &self,
+        draw: u64,
+        model: &Model,
+        streams: Option<std::result::Result<Vec<ArmStreams>, EngineError>>,
+        children: u64,
+        progress: Option<Progress<'_>>,
+    ) -> Result<Outcome> {
+        let scenario = self.scenario;
         let frame = self.frame();
         let mut outcome = match self.engine {
             Engine::Cohort => {
-                let streams = cohort::run(&model, 1.0).map_err(|e| engine_error(scenario, e))?;
+                let streams = streams
+                    .unwrap_or_else(|| cohort::run(model, 1.0))
+                    .map_err(|e| engine_error(scenario, e))?;
                 Outcome {
                     figures: draw_figures(scenario, &frame, &streams),
                     streams,
@@ -659,7 +702,7 @@ impl<'a> Simulation<'a> {
                 }
             }
             Engine::Microsim => {
-                let valuation = economics::valuation(&frame, &model);
+                let valuation = economics::valuation(&frame, model);
                 let options = MicrosimOptions {
                     seed: self.seed,
                     draw,
@@ -667,7 +710,7 @@ impl<'a> Simulation<'a> {
                     common_random_numbers: self.common_random_numbers,
                 };
                 let out =
-                    microsim::run(&model, &valuation, options, progress).map_err(|e| engine_error(scenario, e))?;
+                    microsim::run(model, &valuation, options, progress).map_err(|e| engine_error(scenario, e))?;
                 let replicates = out
                     .replicates
                     .iter()
@@ -686,7 +729,7 @@ impl<'a> Simulation<'a> {
                 .figures
                 .comparisons
                 .iter_mut()
-                .zip(self.sroi_npv(&model, &frame, sroi)?)
+                .zip(self.sroi_npv(model, &frame, sroi)?)
             {
                 c.sroi_npv = Some(npv);
             }
@@ -697,7 +740,7 @@ impl<'a> Simulation<'a> {
                 .figures
                 .comparisons
                 .iter_mut()
-                .zip(self.npv_curve(&model, &frame)?)
+                .zip(self.npv_curve(model, &frame)?)
             {
                 c.npv_by_effect_scale = curve;
             }

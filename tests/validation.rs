@@ -1867,15 +1867,15 @@ fn hostile_inputs_never_panic() {
     }
     for v in &variants {
         let outcome = std::panic::catch_unwind(|| {
-            if let Ok(s) = Scenario::from_toml_str(v) {
-                if let Ok(r) = Simulation::new(&s).run() {
-                    let _ = r.to_json();
-                    let _ = r.summary();
-                    // An accepted scenario gives finite figures, never a silent NaN.
-                    if let Ok(c) = r.compare("tsi") {
-                        for x in [c.npv().mean, c.savings().mean, c.intervention_cost().mean] {
-                            assert!(x.is_finite(), "non-finite figure {x}");
-                        }
+            if let Ok(s) = Scenario::from_toml_str(v)
+                && let Ok(r) = Simulation::new(&s).run()
+            {
+                let _ = r.to_json();
+                let _ = r.summary();
+                // An accepted scenario gives finite figures, never a silent NaN.
+                if let Ok(c) = r.compare("tsi") {
+                    for x in [c.npv().mean, c.savings().mean, c.intervention_cost().mean] {
+                        assert!(x.is_finite(), "non-finite figure {x}");
                     }
                 }
             }

@@ -87,7 +87,7 @@ pub fn exercise(data: &[u8], format: Format) {
             }
         }
     }
-    if data.len() % 2 == 0 && microsim_work(&scenario) <= MAX_MICROSIM_WORK {
+    if data.len().is_multiple_of(2) && microsim_work(&scenario) <= MAX_MICROSIM_WORK {
         let micro = Simulation::new(&scenario)
             .engine(Engine::Microsim)
             .children(MICROSIM_CHILDREN)

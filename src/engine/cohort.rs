@@ -18,8 +18,16 @@
 //! and every effect on it is a hazard ratio (which never makes a row
 //! invalid); an effect with nothing to change would change the row only by
 //! rounding.
+//! Between two changes (an enrolment, the end of the enrolment window, a
+//! new age segment, an effect that starts to fade) the tables stay the
+//! same, and a cohort runs through those cycles in one go.
+//!
 //! Costs and outcomes are priced once per cycle from the occupancy and
 //! entries of the whole arm. Buffers are kept per thread.
+//!
+//! A PSA runs its draws through [`run_many`], which moves the cohorts of
+//! [`LANES`] draws of the same shape together, each with exactly its own
+//! arithmetic: the same bits as one at a time.
 
 mod prices;
 
@@ -27,7 +35,7 @@ use std::cell::RefCell;
 
 use self::prices::Prices;
 use super::{ArmStreams, EngineError};
-use crate::model::{Arm, EffectModel, GroupModel, Model, Row, SegmentView, Segments, apply_effect};
+use crate::model::{Arm, EffectModel, GroupModel, InterventionModel, Model, Row, SegmentView, Segments, apply_effect};
 use crate::scenario::{CycleCounting, EffectKind};
 
 /// Runs every arm of `model`; `scale` scales every effect (1 = as written).
@@ -36,72 +44,189 @@ use crate::scenario::{CycleCounting, EffectKind};
 ///
 /// [`EngineError`] when an effect pushes a row of probabilities above 1.
 pub fn run(model: &Model, scale: f64) -> Result<Vec<ArmStreams>, EngineError> {
+    with_scratch(|scratch| run_lanes([model], scale, scratch).map(|[streams]| streams))
+}
+
+/// How many draws [`run_many`] advances side by side.
+pub const LANES: usize = 2;
+
+/// Runs every arm of each of `models` (the draws of one scenario), giving
+/// each the streams, or the error, that [`run`] gives it, bit for bit.
+///
+/// Draws whose models have the same shape and at most eight states
+/// advance [`LANES`] at a time: each cycle moves every draw's cohort in
+/// one pass, a state's share of each draw side by side, which keeps more
+/// of the processor busy than one draw's chain of dependent sums can.
+/// Each draw's arithmetic is exactly its own, in [`run`]'s order.
+pub fn run_many(models: &[Model], scale: f64) -> Vec<Result<Vec<ArmStreams>, EngineError>> {
     with_scratch(|scratch| {
-        scratch.prices.set(model);
-        let mut out: Vec<ArmStreams> = Vec::with_capacity(model.arms.len());
-        for arm in &model.arms {
-            // With one group, the status quo's streams are those of its children who never take part.
-            let status_quo = match (out.first(), model.arms.first()) {
-                (Some(streams), Some(first)) if first.intervention.is_none() && model.groups.len() == 1 => {
-                    Some(streams)
-                }
-                _ => None,
-            };
-            let streams = run_in(model, arm, scale, status_quo, scratch)?;
-            out.push(streams);
+        let mut out = Vec::with_capacity(models.len());
+        for chunk in models.chunks(LANES) {
+            if let Ok(lanes) = <&[Model; LANES]>::try_from(chunk)
+                && side_by_side(lanes, scale)
+                && let Ok(streams) = run_lanes(lanes.each_ref(), scale, scratch)
+                && scratch.finite
+            {
+                out.extend(streams.into_iter().map(Ok));
+                continue;
+            }
+            // Run alone: a draw that fails gives its own error.
+            out.extend(
+                chunk
+                    .iter()
+                    .map(|m| run_lanes([m], scale, scratch).map(|[streams]| streams)),
+            );
         }
-        Ok(out)
+        out
     })
+}
+
+/// Whether `models` can advance side by side: the same states (at most
+/// [`DENSE`]), ages, groups, arms and enrolment, so that every step but
+/// the arithmetic is the same for all; finite tables and effects that
+/// can be applied where nobody is, so that a state empty in one draw and
+/// read in another changes nothing.
+fn side_by_side(models: &[Model], scale: f64) -> bool {
+    let Some(first) = models.first() else {
+        return false;
+    };
+    let tame = |e: &EffectModel| e.ratio.is_finite() && e.ratio >= 0.0 && e.ratio.powf(scale.max(1.0)).is_finite();
+    let same_enrolment = |a: &Arm, b: &Arm| match (&a.intervention, &b.intervention) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.enrol_states == b.enrol_states
+                && a.enrol_ages == b.enrol_ages
+                && a.cost_years == b.cost_years
+                && a.effects.iter().all(tame)
+        }
+        _ => false,
+    };
+    let same_start = |a: &GroupModel, b: &GroupModel| {
+        a.start_age == b.start_age
+            && a.start
+                .iter()
+                .zip(b.start.iter())
+                .all(|(x, y)| (*x == 0.0) == (*y == 0.0) && x.is_finite())
+    };
+    first.n_states() <= DENSE
+        && models.iter().all(|m| {
+            m.n_states() == first.n_states()
+                && (m.start_age, m.end_age) == (first.start_age, first.end_age)
+                && m.counting == first.counting
+                && m.absorbing == first.absorbing
+                && (m.n_payers(), m.n_outcomes()) == (first.n_payers(), first.n_outcomes())
+                && m.segments().same_ages(first.segments())
+                && m.segments().is_finite()
+                && m.groups.len() == first.groups.len()
+                && m.groups.iter().zip(&first.groups).all(|(a, b)| same_start(a, b))
+                && m.arms.len() == first.arms.len()
+                && m.arms.iter().zip(&first.arms).all(|(a, b)| same_enrolment(a, b))
+        })
 }
 
 /// Expected per-child streams of one arm, the groups weighted by size.
 pub fn run_arm(model: &Model, arm: &Arm, scale: f64) -> Result<ArmStreams, EngineError> {
     with_scratch(|scratch| {
-        scratch.prices.set(model);
-        run_in(model, arm, scale, None, scratch)
+        scratch.fit(1);
+        scratch.prices[0].set(model);
+        run_in([model], [arm], scale, [None], scratch).map(|[streams]| streams)
     })
 }
 
-/// Runs `arm`; `status_quo`, when given, holds the streams of the status
-/// quo of a model with one group.
-fn run_in(
-    model: &Model,
-    arm: &Arm,
+/// Runs every arm of `models`, side by side (see [`run_many`]).
+fn run_lanes<const L: usize>(
+    models: [&Model; L],
     scale: f64,
-    status_quo: Option<&ArmStreams>,
     scratch: &mut Scratch,
-) -> Result<ArmStreams, EngineError> {
-    let mut out = match scratch.spare.pop() {
+) -> Result<[Vec<ArmStreams>; L], EngineError> {
+    scratch.fit(L);
+    scratch.finite = true;
+    for (prices, model) in scratch.prices.iter_mut().zip(models) {
+        prices.set(model);
+    }
+    let mut out: [Vec<ArmStreams>; L] = std::array::from_fn(|l| Vec::with_capacity(models[l].arms.len()));
+    for a in 0..models[0].arms.len() {
+        // With one group, the status quo's streams are those of its children who never take part.
+        let status_quo = std::array::from_fn(|l| match (out[l].first(), models[l].arms.first()) {
+            (Some(streams), Some(first)) if first.intervention.is_none() && models[l].groups.len() == 1 => {
+                Some(streams)
+            }
+            _ => None,
+        });
+        let arms = std::array::from_fn(|l| &models[l].arms[a]);
+        let streams = run_in(models, arms, scale, status_quo, scratch)?;
+        for (out, streams) in out.iter_mut().zip(streams) {
+            out.push(streams);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `arms` of `models`, side by side; `status_quo`, when given,
+/// holds the streams of the status quo of a model with one group.
+fn run_in<const L: usize>(
+    models: [&Model; L],
+    arms: [&Arm; L],
+    scale: f64,
+    status_quo: [Option<&ArmStreams>; L],
+    scratch: &mut Scratch,
+) -> Result<[ArmStreams; L], EngineError> {
+    let mut out: [ArmStreams; L] = std::array::from_fn(|l| match scratch.spare.pop() {
         Some(mut spare) => {
-            spare.reset(arm, model);
+            spare.reset(arms[l], models[l]);
             spare
         }
-        None => ArmStreams::zeros(arm, model),
-    };
-    scratch.plan.set(model, arm, scale);
-    for group in &model.groups {
-        run_group(
-            model,
-            arm,
-            group,
-            status_quo,
-            &mut scratch.plan,
-            &mut scratch.vectors,
-            &mut out,
-        )?;
+        None => ArmStreams::zeros(arms[l], models[l]),
+    });
+    let plans = &mut scratch.plans[..L];
+    for ((plan, model), arm) in plans.iter_mut().zip(models).zip(arms) {
+        plan.set(model, arm, scale);
     }
-    scratch.prices.apply(&mut out);
+    for g in 0..models[0].groups.len() {
+        let lanes = Lanes {
+            models,
+            arms,
+            status_quo,
+        };
+        run_group(lanes, g, plans, &mut scratch.vectors, &mut out)?;
+    }
+    scratch.finite &= plans.iter().all(|p| p.finite);
+    for (prices, streams) in scratch.prices.iter().zip(&mut out) {
+        prices.apply(streams);
+    }
     Ok(out)
+}
+
+/// What each of the draws run side by side brings: its model, the arm
+/// run, and the status quo's streams of a model with one group.
+#[derive(Clone, Copy)]
+struct Lanes<'a, const L: usize> {
+    models: [&'a Model; L],
+    arms: [&'a Arm; L],
+    status_quo: [Option<&'a ArmStreams>; L],
 }
 
 /// Buffers of a run, kept per thread so that a draw allocates only its results.
 #[derive(Default)]
 struct Scratch {
-    prices: Prices,
-    plan: Plan,
+    /// Per draw run side by side: its prices and plan.
+    prices: Vec<Prices>,
+    plans: Vec<Plan>,
     vectors: Vectors,
+    /// Whether every modified row of the last run was finite.
+    finite: bool,
     /// Streams handed back by [`recycle`], reused for the next results.
     spare: Vec<ArmStreams>,
+}
+
+impl Scratch {
+    /// Makes room for `lanes` draws side by side.
+    fn fit(&mut self, lanes: usize) {
+        if self.plans.len() < lanes {
+            self.plans.resize_with(lanes, Plan::default);
+            self.prices.resize_with(lanes, Prices::default);
+        }
+    }
 }
 
 /// Most streams [`recycle`] keeps per thread.
@@ -177,6 +302,8 @@ struct Plan {
     dense_alt: Vec<f64>,
     /// Per state: the slot whose modified row the current sub-cohort uses, or NONE.
     slot_of: Vec<u32>,
+    /// Whether every modified row written dense since [`Plan::set`] is finite.
+    finite: bool,
 }
 
 impl Plan {
@@ -264,17 +391,19 @@ impl Plan {
         refill(&mut self.rate, n_slots, f64::NAN);
         refill(&mut self.factor, n, 1.0);
         refill(&mut self.slot_of, n, NONE);
+        self.finite = true;
     }
 
-    /// Sets `slot_of` for a sub-cohort `x`, `d` cycles after enrolment, in
-    /// segment `k`: for each effect row, the slot holding its modified row,
-    /// computed (or found cached) here; NONE where the status-quo row serves.
+    /// Sets `slot_of` for a sub-cohort, `d` cycles after enrolment, in
+    /// segment `k`, with state `s` empty where `empty(s)`: for each effect
+    /// row, the slot holding its modified row, computed (or found cached)
+    /// here; NONE where the status-quo row serves.
     fn modify(
         &mut self,
         segments: &Segments,
         k: usize,
         d: usize,
-        x: &[f64],
+        empty: impl Fn(usize) -> bool,
         age: u32,
         arm: &Arm,
     ) -> Result<(), EngineError> {
@@ -286,7 +415,7 @@ impl Plan {
             let acting = &self.acting[self.acting_start[slot]..self.acting_start[slot + 1]];
             // No effect can change the row, or nobody is there to move and no
             // hazard ratio can make the row invalid: the status-quo row serves.
-            if acting.is_empty() || (x[s] == 0.0 && self.hazard_only[slot]) {
+            if acting.is_empty() || (empty(s) && self.hazard_only[slot]) {
                 self.slot_of[s] = NONE;
                 continue;
             }
@@ -348,6 +477,37 @@ impl Plan {
         Ok(())
     }
 
+    /// Sets `slot_of` for a sub-cohort nobody joined: the status-quo rows serve.
+    fn unmodified(&mut self) {
+        for &s in &self.rows {
+            self.slot_of[s] = NONE;
+        }
+    }
+
+    /// After [`Plan::modify`] at `d` cycles after enrolment in segment
+    /// `k`: for how many cycles from `d` on, within the segment, it would
+    /// set the same rows. A row at an effect's full strength stays until
+    /// the effect's duration ends; a row left as it is because nobody is
+    /// in its state holds for this cycle only, since someone may arrive.
+    fn steady_for(&self, k: usize, d: usize) -> usize {
+        let n_rows = self.rows.len();
+        let mut cycles = usize::MAX;
+        for (r, &s) in self.rows.iter().enumerate() {
+            let slot = k * n_rows + r;
+            let held = match self.slot_of[s] {
+                NONE if self.acting_start[slot] == self.acting_start[slot + 1] => usize::MAX,
+                NONE => 1,
+                _ if self.cached_at[slot] < self.steady_until[slot] => match self.steady_until[slot] {
+                    steady if steady.is_infinite() => usize::MAX,
+                    steady => (steady.ceil() as usize).saturating_sub(d).max(1),
+                },
+                _ => 1,
+            };
+            cycles = cycles.min(held);
+        }
+        cycles
+    }
+
     /// Writes the dense form of slot `slot`'s modified row (state `s` in segment `k`).
     fn densify(&mut self, segments: &Segments, k: usize, s: usize, slot: usize) {
         let n = self.n_states;
@@ -355,11 +515,9 @@ impl Plan {
             return;
         }
         let probs = &self.cached_probs[segments.row_range(k, s)];
-        scatter_row(
-            &mut self.dense_alt[slot * n..(slot + 1) * n],
-            segments.row(k, s).to,
-            probs,
-        );
+        let row = &mut self.dense_alt[slot * n..(slot + 1) * n];
+        scatter_row(row, segments.row(k, s).to, probs);
+        self.finite &= row.iter().all(|p| p.is_finite()) && self.cached_stay[slot].is_finite();
     }
 }
 
@@ -428,106 +586,150 @@ fn refill<T: Clone>(v: &mut Vec<T>, len: usize, x: T) {
     v.resize(len, x);
 }
 
-/// State vectors of a run.
+/// State vectors of a run: `n·L` values each for `L` draws side by side,
+/// state by state, a state's share in each draw together ([`lanes`]).
 #[derive(Default)]
 struct Vectors {
     pending: Vec<f64>,
     rest: Vec<f64>,
     next: Vec<f64>,
-    stay: Vec<f64>,
+    /// The probabilities of staying of segment `segment`.
+    segment_stay: Vec<f64>,
     /// For models of at most [`DENSE`] states: the rows of segment
-    /// `dense_segment`, dense (`n·n`, zero on the diagonal).
+    /// `segment`, dense (`n·n` values of `L`, zero on the diagonal).
     dense: Vec<f64>,
-    dense_segment: usize,
-    /// The segment whose probabilities of staying `stay` holds, but in
-    /// the rows the sub-cohorts modify.
+    segment: usize,
+    /// A sub-cohort's rows, dense: the segment's, but in the rows it modifies.
+    rows: Vec<f64>,
+    /// A sub-cohort's probabilities of staying: the segment's, but in the
+    /// rows the sub-cohorts modify.
+    stay: Vec<f64>,
+    /// The segment whose probabilities of staying `stay` holds.
     stay_segment: usize,
-    /// The sub-cohorts' distributions, `n` values each, and their cycles of enrolment.
+    /// The sub-cohorts' distributions and their cycles of enrolment.
     enrolled: Vec<f64>,
-    /// The sub-cohorts' distributions at the end of the cycle.
-    enrolled_next: Vec<f64>,
     enrolled_at: Vec<usize>,
+    /// Per sub-cohort and draw: whether anyone joined it.
+    joined: Vec<[bool; MAX_LANES]>,
 }
 
-/// Runs `group` in `arm`, adding its streams to `out`. `status_quo`, when
-/// given, holds the status quo's streams of this group alone.
-fn run_group(
-    model: &Model,
-    arm: &Arm,
-    group: &GroupModel,
-    status_quo: Option<&ArmStreams>,
-    plan: &mut Plan,
+/// Most draws run side by side.
+const MAX_LANES: usize = LANES;
+
+/// `v` as the values of `L` draws side by side.
+#[inline]
+fn lanes<const L: usize>(v: &[f64]) -> &[[f64; L]] {
+    v.as_chunks().0
+}
+
+/// `v` as the values of `L` draws side by side, to write.
+#[inline]
+fn lanes_mut<const L: usize>(v: &mut [f64]) -> &mut [[f64; L]] {
+    v.as_chunks_mut().0
+}
+
+/// Runs group `g` in the arms of `lanes`, adding its streams to `out`;
+/// the status quo's streams there are those of this group alone.
+///
+/// The cycles between two changes (an enrolment, the end of the
+/// enrolment window, a new age segment) read the same tables: each
+/// cohort runs through them in one go, a sub-cohort in stretches over
+/// which its effects keep their strength.
+fn run_group<const L: usize>(
+    lanes_in: Lanes<'_, L>,
+    g: usize,
+    plans: &mut [Plan],
     v: &mut Vectors,
-    out: &mut ArmStreams,
+    out: &mut [ArmStreams; L],
 ) -> Result<(), EngineError> {
+    let Lanes {
+        models,
+        arms,
+        status_quo,
+    } = lanes_in;
+    // The draws share their shape: the first says what is done, each brings its numbers.
+    let (model, group) = (models[0], &models[0].groups[g]);
     let n = model.n_states();
-    let w = group.weight;
+    let w: [f64; L] = std::array::from_fn(|l| models[l].groups[g].weight);
     let n_cycles = (model.end_age - group.start_age) as usize;
-    let segments = model.segments();
     let counting = model.counting;
-    let iv = arm.intervention.as_ref();
+    let iv = arms[0].intervention.as_ref();
+    let ivs: [Option<&InterventionModel>; L] = std::array::from_fn(|l| arms[l].intervention.as_ref());
     // Enrolled at the start from every state a child starts in, those who decline are
     // the share `1 − uptake` of the status quo's children: their streams are the status
     // quo's, scaled, and need not be followed.
-    let declined = match (iv, status_quo) {
-        (Some(iv), Some(sq))
-            if iv.enrol_ages.is_none() && group.start.iter().zip(&iv.enrol_states).all(|(&x, &e)| e || x == 0.0) =>
-        {
-            Some((1.0 - iv.uptake, sq))
+    let declined = match (iv, status_quo[0]) {
+        (Some(iv), Some(_)) => {
+            iv.enrol_ages.is_none() && group.start.iter().zip(&iv.enrol_states).all(|(&x, &e)| e || x == 0.0)
         }
-        _ => None,
+        _ => false,
     };
 
     // `pending` may still be enrolled; `rest` never will be (declined, or past the window).
-    v.pending.clear();
-    v.pending.extend(group.start.iter());
+    refill(&mut v.pending, n * L, 0.0);
+    for (s, x) in lanes_mut::<L>(&mut v.pending).iter_mut().enumerate() {
+        *x = std::array::from_fn(|l| models[l].groups[g].start[s]);
+    }
     let mut pending_active = true;
-    refill(&mut v.rest, n, 0.0);
+    refill(&mut v.rest, n * L, 0.0);
     let mut rest_active = false;
-    refill(&mut v.next, n, 0.0);
-    refill(&mut v.stay, n, 0.0);
-    refill(&mut v.dense, if n <= DENSE { n * n } else { 0 }, 0.0);
-    v.dense_segment = usize::MAX;
+    refill(&mut v.next, n * L, 0.0);
+    refill(&mut v.segment_stay, n * L, 0.0);
+    refill(&mut v.stay, n * L, 0.0);
+    refill(&mut v.dense, if n <= DENSE { n * n * L } else { 0 }, 0.0);
+    v.segment = usize::MAX;
     v.enrolled.clear();
-    v.enrolled_next.clear();
     v.enrolled_at.clear();
+    v.joined.clear();
     v.stay_segment = usize::MAX;
 
-    for t in 0..n_cycles {
+    let mut t = 0;
+    while t < n_cycles {
         let age = group.start_age + t as u32;
-        let k = segments.at_age(age);
-        let view = segments.view(k);
+        let k = model.segments().at_age(age);
+        let views: [SegmentView<'_>; L] = std::array::from_fn(|l| models[l].segments().view(k));
 
         if let Some(iv) = iv {
             if iv.enrols_at(group.start_age, age) {
                 let at = v.enrolled.len();
-                v.enrolled.resize(at + n, 0.0);
-                let joined = &mut v.enrolled[at..];
+                v.enrolled.resize(at + n * L, 0.0);
+                let (joined, pending) = (lanes_mut::<L>(&mut v.enrolled[at..]), lanes_mut::<L>(&mut v.pending));
+                let rest = lanes_mut::<L>(&mut v.rest);
+                let uptake: [f64; L] = std::array::from_fn(|l| ivs[l].map_or(0.0, |iv| iv.uptake));
                 for s in (0..n).filter(|&s| iv.enrol_states[s]) {
-                    joined[s] = iv.uptake * v.pending[s];
-                    v.rest[s] += (1.0 - iv.uptake) * v.pending[s];
-                    v.pending[s] = 0.0;
+                    for l in 0..L {
+                        joined[s][l] = uptake[l] * pending[s][l];
+                        rest[s][l] += (1.0 - uptake[l]) * pending[s][l];
+                        pending[s][l] = 0.0;
+                    }
                 }
-                if declined.is_some() {
+                if declined {
                     v.rest.fill(0.0);
                 }
                 rest_active |= v.rest.iter().any(|&r| r != 0.0);
-                let mass: f64 = joined.iter().sum();
-                if mass > 0.0 {
-                    for p in 0..model.n_payers() {
-                        out.intervention[(p, t)] += w * mass * iv.once_costs[p];
+                let mass: [f64; L] = std::array::from_fn(|l| joined.iter().map(|x| x[l]).sum());
+                let mut anyone = [false; MAX_LANES];
+                for l in 0..L {
+                    anyone[l] = mass[l] > 0.0;
+                    if anyone[l] {
+                        let once = ivs[l].map_or(&[][..], |iv| iv.once_costs.as_slice());
+                        for (p, &cost) in once.iter().enumerate() {
+                            out[l].intervention[(p, t)] += w[l] * mass[l] * cost;
+                        }
+                        out[l].participants += w[l] * mass[l];
+                    } else {
+                        // Followed beside the others, as nobody.
+                        joined.iter_mut().for_each(|x| x[l] = 0.0);
                     }
-                    out.participants += w * mass;
+                }
+                if anyone.iter().any(|&a| a) {
                     v.enrolled_at.push(t);
+                    v.joined.push(anyone);
                 } else {
                     v.enrolled.truncate(at);
                 }
             }
-            let window_over = match iv.enrol_ages {
-                Some((_, to)) => age + 1 >= to,
-                None => true,
-            };
-            if window_over && pending_active {
+            if window_over(iv, age) && pending_active {
                 if v.pending.iter().any(|&p| p != 0.0) {
                     for (r, p) in v.rest.iter_mut().zip(&v.pending) {
                         *r += p;
@@ -538,85 +740,157 @@ fn run_group(
             }
         }
 
-        if n <= DENSE && k != v.dense_segment {
-            densify(view, &mut v.dense);
-            v.dense_segment = k;
+        if k != v.segment {
+            let (dense, stay) = (lanes_mut::<L>(&mut v.dense), lanes_mut::<L>(&mut v.segment_stay));
+            for (l, view) in views.iter().enumerate() {
+                if n <= DENSE {
+                    densify(*view, dense, l);
+                }
+                for (s, &p) in view.stay.iter().enumerate() {
+                    stay[s][l] = p;
+                }
+            }
+            v.segment = k;
         }
-        let (occupancy, entries) = columns(out, t, n);
+        if k != v.stay_segment {
+            v.stay.copy_from_slice(&v.segment_stay);
+            v.stay_segment = k;
+        }
+        // The cycles until the next change.
+        let change = model
+            .segments()
+            .ages(k)
+            .1
+            .min(iv.map_or(u32::MAX, |iv| next_change(iv, age, pending_active)));
+        let m = ((change - age) as usize).min(n_cycles - t);
+
         for (x, active) in [(&mut v.pending, pending_active), (&mut v.rest, rest_active)] {
             if active {
-                let cycle = (counting, w, &mut *occupancy, &mut *entries);
+                let book = Book::new(counting, w, &mut *out, t..t + m);
                 if n <= DENSE {
-                    advance_dense((&v.dense, &[], &[NONE; DENSE]), x, view.stay, &mut v.next, cycle);
+                    advance_dense(lanes(&v.dense), lanes(&v.segment_stay), lanes_mut(x), book);
                 } else {
-                    propagate::<false>(view, x, view.stay, &mut v.next, &[], &[]);
-                    account(x, &v.next, view.stay, cycle);
+                    // Draws with more states than DENSE run alone.
+                    let alt = (&[][..], &[][..]);
+                    advance_sparse::<false, L>(views[0], alt, &v.segment_stay, (x, &mut v.next), book);
                 }
-                std::mem::swap(x, &mut v.next);
             }
         }
 
-        v.enrolled_next.resize(v.enrolled.len(), 0.0);
-        // The sub-cohorts' probabilities of staying: the segment's, but in the rows they modify.
-        if !v.enrolled_at.is_empty() && k != v.stay_segment {
-            v.stay.copy_from_slice(view.stay);
-            v.stay_segment = k;
-        }
-        for (i, &enrolled_at) in v.enrolled_at.iter().enumerate() {
-            let d = t - enrolled_at;
-            let (x, next) = (
-                &v.enrolled[i * n..(i + 1) * n],
-                &mut v.enrolled_next[i * n..(i + 1) * n],
-            );
-            plan.modify(segments, k, d, x, age, arm)?;
-            for &s in &plan.rows {
-                let slot = plan.slot_of[s];
-                v.stay[s] = if slot != NONE {
-                    plan.cached_stay[slot as usize]
-                } else {
-                    view.stay[s]
-                };
-            }
-            let (occupancy, entries) = columns(out, t, n);
-            let cycle = (counting, w, occupancy, entries);
-            if n <= DENSE {
-                let rows = (&v.dense[..], &plan.dense_alt[..], &plan.slot_of[..]);
-                advance_dense(rows, x, &v.stay, next, cycle);
-            } else {
-                propagate::<true>(view, x, &v.stay, next, &plan.slot_of, &plan.cached_probs);
-                account(x, next, &v.stay, cycle);
-            }
-            let iv = iv.expect("sub-cohorts exist only in intervention arms");
-            if d < iv.cost_years as usize {
-                let alive: f64 = (0..n)
-                    .filter(|&s| !model.absorbing[s])
-                    .map(|s| counted(counting, x[s], next[s]))
-                    .sum();
-                for p in 0..model.n_payers() {
-                    out.intervention[(p, t)] += w * alive * iv.yearly_costs[p];
+        for (i, (&enrolled_at, joined)) in v.enrolled_at.iter().zip(&v.joined).enumerate() {
+            let x = &mut v.enrolled[i * n * L..(i + 1) * n * L];
+            let mut c = t;
+            while c < t + m {
+                let (d, age) = (c - enrolled_at, group.start_age + c as u32);
+                let (stay, xs) = (lanes_mut::<L>(&mut v.stay), lanes::<L>(x));
+                let mut cycles = t + m - c;
+                for (l, plan) in plans.iter_mut().enumerate() {
+                    if joined[l] {
+                        plan.modify(models[l].segments(), k, d, |s| xs[s][l] == 0.0, age, arms[l])?;
+                        cycles = cycles.min(plan.steady_for(k, d));
+                    } else {
+                        plan.unmodified();
+                    }
+                    for &s in &plan.rows {
+                        let slot = plan.slot_of[s];
+                        stay[s][l] = if slot != NONE {
+                            plan.cached_stay[slot as usize]
+                        } else {
+                            views[l].stay[s]
+                        };
+                    }
                 }
+                let mut book = Book::new(counting, w, &mut *out, c..c + cycles);
+                let iv = iv.expect("sub-cohorts exist only in intervention arms");
+                let paid = (iv.cost_years as usize).saturating_sub(d);
+                if paid > 0 {
+                    let costs = std::array::from_fn(|l| match ivs[l] {
+                        Some(iv) if joined[l] => iv.yearly_costs.as_slice(),
+                        _ => &[],
+                    });
+                    book.yearly = Some((costs, &model.absorbing, paid));
+                }
+                if n <= DENSE {
+                    let rows = modified_rows(lanes(&v.dense), plans, &mut v.rows);
+                    advance_dense(rows, lanes(&v.stay), lanes_mut(x), book);
+                } else {
+                    let plan = &plans[0];
+                    let alt = (&plan.slot_of[..], &plan.cached_probs[..]);
+                    advance_sparse::<true, L>(views[0], alt, &v.stay, (x, &mut v.next), book);
+                }
+                c += cycles;
             }
         }
-        std::mem::swap(&mut v.enrolled, &mut v.enrolled_next);
+        t += m;
     }
-    if let Some((share, sq)) = declined
-        && share != 0.0
-    {
-        for (a, b) in [(&mut out.occupancy, &sq.occupancy), (&mut out.entries, &sq.entries)] {
-            for (x, y) in a.as_mut_slice().iter_mut().zip(b.as_slice()) {
-                *x += share * y;
+    if declined {
+        for l in 0..L {
+            let (Some(iv), Some(sq)) = (ivs[l], status_quo[l]) else {
+                continue;
+            };
+            let share = 1.0 - iv.uptake;
+            if share == 0.0 {
+                continue;
+            }
+            let out = &mut out[l];
+            for (a, b) in [(&mut out.occupancy, &sq.occupancy), (&mut out.entries, &sq.entries)] {
+                for (x, y) in a.as_mut_slice().iter_mut().zip(b.as_slice()) {
+                    *x += share * y;
+                }
             }
         }
     }
     Ok(())
 }
 
-/// Column `t` of an arm's occupancy and entries.
-fn columns(out: &mut ArmStreams, t: usize, n: usize) -> (&mut [f64], &mut [f64]) {
-    (
-        &mut out.occupancy.as_mut_slice()[t * n..(t + 1) * n],
-        &mut out.entries.as_mut_slice()[t * n..(t + 1) * n],
-    )
+/// Whether the enrolment window of `iv` is over at the end of `age`:
+/// children still waiting then never join.
+fn window_over(iv: &InterventionModel, age: u32) -> bool {
+    match iv.enrol_ages {
+        Some((_, to)) => age + 1 >= to,
+        None => true,
+    }
+}
+
+/// The next age after `age` at which `iv` enrols children or, while
+/// some may still join (`pending`), its window closes; `u32::MAX` if none.
+fn next_change(iv: &InterventionModel, age: u32, pending: bool) -> u32 {
+    let Some((from, to)) = iv.enrol_ages else {
+        return u32::MAX; // everyone is enrolled at the start, if at all
+    };
+    let next = (age + 1).max(from);
+    let enrols = if next < to { next } else { u32::MAX };
+    let closes = if pending {
+        (age + 1).max(to.saturating_sub(1))
+    } else {
+        u32::MAX
+    };
+    enrols.min(closes)
+}
+
+/// The rows of a sub-cohort of `L` draws side by side: `base`, with each
+/// draw's modified rows (its plan's `slot_of`) written into `rows`.
+fn modified_rows<'a, const L: usize>(base: &'a [[f64; L]], plans: &[Plan], rows: &'a mut Vec<f64>) -> &'a [[f64; L]] {
+    let modified = |p: &Plan| p.rows.iter().any(|&s| p.slot_of[s] != NONE);
+    if !plans.iter().any(modified) {
+        return base;
+    }
+    rows.clear();
+    rows.extend(base.as_flattened());
+    let merged = lanes_mut::<L>(rows);
+    for (l, plan) in plans.iter().enumerate() {
+        let n = plan.n_states;
+        for &s in &plan.rows {
+            let slot = plan.slot_of[s];
+            if slot != NONE {
+                let alt = &plan.dense_alt[slot as usize * n..(slot as usize + 1) * n];
+                for (j, &p) in alt.iter().enumerate() {
+                    merged[s * n + j][l] = p;
+                }
+            }
+        }
+    }
+    merged
 }
 
 /// `next = xᵀ·T` for the rows of segment `view` with probabilities of
@@ -660,13 +934,18 @@ fn propagate<const MODIFIED: bool>(
 /// unrolled for each number of states.
 const DENSE: usize = 8;
 
-/// Writes the rows of segment `view` into `dense` (`n·n`, row-major),
-/// zero on the diagonal and wherever the row has no move.
-fn densify(view: SegmentView<'_>, dense: &mut [f64]) {
+/// Writes the rows of segment `view` into lane `l` of `dense` (`n·n`,
+/// row-major), zero on the diagonal and wherever the row has no move.
+fn densify<const L: usize>(view: SegmentView<'_>, dense: &mut [[f64; L]], l: usize) {
     let n = view.stay.len();
     for (s, row) in dense.chunks_exact_mut(n).enumerate() {
+        for p in row.iter_mut() {
+            p[l] = 0.0;
+        }
         let range = view.start[s] as usize..view.start[s + 1] as usize;
-        scatter_row(row, &view.cols[range.clone()], &view.probs[range]);
+        for (&j, &p) in view.cols[range.clone()].iter().zip(&view.probs[range]) {
+            row[j as usize][l] = p;
+        }
     }
 }
 
@@ -679,57 +958,75 @@ fn scatter_row(row: &mut [f64], to: &[u32], probs: &[f64]) {
     }
 }
 
-/// [`propagate`] then [`account`], with dense rows `(base, alt, slot_of)`:
-/// row `s` is row `s` of `base` (`n·n`), or where `slot_of[s]` is not NONE,
-/// the `n` values of `alt` at that slot; zero on the diagonal and wherever
-/// the sparse row has no move. A zero adds `+0`, which leaves every sum as
-/// it is, so the bits are those of [`propagate`].
+/// Runs a cohort of `L` draws side by side, `x`, through the cycles of
+/// `book` with the dense `rows` (`n·n` values of `L`, zero on the
+/// diagonal and wherever the sparse row has no move) and probabilities of
+/// staying `stay`, booking each cycle. As [`propagate`] then
+/// [`account`]: a zero adds `+0`, which leaves every sum as it is, so
+/// each draw's bits are those of the sparse propagation.
 #[inline]
-fn advance_dense(rows: DenseRows<'_>, x: &[f64], stay: &[f64], next: &mut [f64], cycle: Cycle<'_>) {
+fn advance_dense<const L: usize>(rows: &[[f64; L]], stay: &[[f64; L]], x: &mut [[f64; L]], book: Book<'_, L>) {
     match x.len() {
-        1 => dense::<1>(rows, x, stay, next, cycle),
-        2 => dense::<2>(rows, x, stay, next, cycle),
-        3 => dense::<3>(rows, x, stay, next, cycle),
-        4 => dense::<4>(rows, x, stay, next, cycle),
-        5 => dense::<5>(rows, x, stay, next, cycle),
-        6 => dense::<6>(rows, x, stay, next, cycle),
-        7 => dense::<7>(rows, x, stay, next, cycle),
-        _ => dense::<8>(rows, x, stay, next, cycle),
+        1 => dense::<1, L>(rows, stay, x, book),
+        2 => dense::<2, L>(rows, stay, x, book),
+        3 => dense::<3, L>(rows, stay, x, book),
+        4 => dense::<4, L>(rows, stay, x, book),
+        5 => dense::<5, L>(rows, stay, x, book),
+        6 => dense::<6, L>(rows, stay, x, book),
+        7 => dense::<7, L>(rows, stay, x, book),
+        _ => dense::<8, L>(rows, stay, x, book),
     }
 }
 
-/// The dense rows of a sub-cohort's cycle: the segment's table, the
-/// modified rows, and per state the modified row it reads (NONE: the table's).
-type DenseRows<'a> = (&'a [f64], &'a [f64], &'a [u32]);
-
 #[inline(always)]
-fn dense<const N: usize>(
-    (base, alt, slot_of): DenseRows<'_>,
-    x: &[f64],
-    stay: &[f64],
-    next: &mut [f64],
-    cycle: Cycle<'_>,
+fn dense<const N: usize, const L: usize>(
+    rows: &[[f64; L]],
+    stay: &[[f64; L]],
+    x: &mut [[f64; L]],
+    mut book: Book<'_, L>,
 ) {
-    let (x, stay, next, base, slot_of) = (&x[..N], &stay[..N], &mut next[..N], &base[..N * N], &slot_of[..N]);
-    let mut sum = [0.0; N];
-    for j in 0..N {
-        sum[j] = x[j] * stay[j];
-    }
-    for s in 0..N {
-        let xs = x[s];
-        if xs == 0.0 {
-            continue;
-        }
-        let row = match slot_of[s] {
-            NONE => &base[s * N..(s + 1) * N],
-            slot => &alt[slot as usize * N..(slot as usize + 1) * N],
-        };
+    let (rows, stay) = (&rows[..N * N], &stay[..N]);
+    let mut now: [[f64; L]; N] = std::array::from_fn(|s| x[s]);
+    for c in 0..book.cycles.len() {
+        let mut next = [[0.0; L]; N];
         for j in 0..N {
-            sum[j] += xs * row[j];
+            for l in 0..L {
+                next[j][l] = now[j][l] * stay[j][l];
+            }
         }
+        for s in 0..N {
+            let xs = now[s];
+            if xs.iter().all(|&x| x == 0.0) {
+                continue;
+            }
+            let row = &rows[s * N..(s + 1) * N];
+            for j in 0..N {
+                for l in 0..L {
+                    next[j][l] += xs[l] * row[j][l];
+                }
+            }
+        }
+        book.cycle(c, &now, &next, stay);
+        now = next;
     }
-    next.copy_from_slice(&sum);
-    account(x, next, stay, cycle);
+    x[..N].copy_from_slice(&now);
+}
+
+/// [`advance_dense`] for one draw (`L` = 1) of any number of states, by
+/// [`propagate`] with the moves of states whose `slot_of` is not NONE
+/// read from `alt` (`(slot_of, alt)`); `next` is a buffer.
+fn advance_sparse<const MODIFIED: bool, const L: usize>(
+    view: SegmentView<'_>,
+    (slot_of, alt): (&[u32], &[f64]),
+    stay: &[f64],
+    (x, next): (&mut [f64], &mut [f64]),
+    mut book: Book<'_, L>,
+) {
+    for c in 0..book.cycles.len() {
+        propagate::<MODIFIED>(view, x, stay, next, slot_of, alt);
+        book.cycle(c, lanes(x), lanes(next), lanes(stay));
+        x.copy_from_slice(next);
+    }
 }
 
 /// The share of a cycle counted for a state with `x` at its start and `next` at its end.
@@ -742,22 +1039,66 @@ fn counted(counting: CycleCounting, x: f64, next: f64) -> f64 {
     }
 }
 
-/// Where a sub-cohort's cycle is booked: how a cycle is counted, the
-/// sub-cohort's weight, and the cycle's columns of occupancy and entries.
-type Cycle<'a> = (CycleCounting, f64, &'a mut [f64], &'a mut [f64]);
+/// Where the cycles of a cohort of `L` draws side by side are booked:
+/// how a cycle is counted, per draw the weight of the cohort and its
+/// streams, the cycles, and a sub-cohort's yearly costs.
+struct Book<'a, const L: usize> {
+    counting: CycleCounting,
+    w: [f64; L],
+    out: &'a mut [ArmStreams; L],
+    cycles: std::ops::Range<usize>,
+    yearly: Option<Yearly<'a, L>>,
+}
 
-/// Adds one sub-cohort's counted occupancy and entries of a cycle
-/// `(counting, w, occupancy, entries)`, weighted by `w`: `x` at the start
-/// of the cycle, `next` at its end, `stay` the probability of staying in
-/// each state.
-#[inline(always)]
-fn account(x: &[f64], next: &[f64], stay: &[f64], (counting, w, occupancy, entries): Cycle<'_>) {
-    let n = x.len();
-    let (next, stay, occupancy, entries) = (&next[..n], &stay[..n], &mut occupancy[..n], &mut entries[..n]);
-    for s in 0..n {
-        occupancy[s] += w * counted(counting, x[s], next[s]);
-        // Entries into s: everything in s at the end that was not already there and stayed.
-        entries[s] += w * (next[s] - x[s] * stay[s]);
+/// A sub-cohort's yearly costs: per draw by payer (none where nobody
+/// joined), the absorbing states, and the number of cycles paid for.
+type Yearly<'a, const L: usize> = ([&'a [f64]; L], &'a [bool], usize);
+
+impl<'a, const L: usize> Book<'a, L> {
+    fn new(counting: CycleCounting, w: [f64; L], out: &'a mut [ArmStreams; L], cycles: std::ops::Range<usize>) -> Self {
+        Book {
+            counting,
+            w,
+            out,
+            cycles,
+            yearly: None,
+        }
+    }
+
+    /// Books the `c`-th of the cycles: the cohort `x` at its start, `next`
+    /// at its end, `stay` the probability of staying in each state.
+    #[inline(always)]
+    fn cycle(&mut self, c: usize, x: &[[f64; L]], next: &[[f64; L]], stay: &[[f64; L]]) {
+        let t = self.cycles.start + c;
+        let n = x.len();
+        for (l, out) in self.out.iter_mut().enumerate() {
+            let w = self.w[l];
+            let occupancy = &mut out.occupancy.as_mut_slice()[t * n..(t + 1) * n];
+            for s in 0..n {
+                occupancy[s] += w * counted(self.counting, x[s][l], next[s][l]);
+            }
+            let entries = &mut out.entries.as_mut_slice()[t * n..(t + 1) * n];
+            for s in 0..n {
+                // Entries into s: everything in s at the end that was not already there and stayed.
+                entries[s] += w * (next[s][l] - x[s][l] * stay[s][l]);
+            }
+        }
+        if let Some((costs, absorbing, paid)) = self.yearly
+            && c < paid
+        {
+            for (l, out) in self.out.iter_mut().enumerate() {
+                if costs[l].is_empty() {
+                    continue;
+                }
+                let alive: f64 = (0..n)
+                    .filter(|&s| !absorbing[s])
+                    .map(|s| counted(self.counting, x[s][l], next[s][l]))
+                    .sum();
+                for (p, &cost) in costs[l].iter().enumerate() {
+                    out.intervention[(p, t)] += self.w[l] * alive * cost;
+                }
+            }
+        }
     }
 }
 
@@ -826,24 +1167,163 @@ mod tests {
                 probs: &probs,
                 stay: &stay,
             };
+            // The dense rows: the segment's, with the modified ones written in.
             let mut dense = vec![0.0; n * n];
-            densify(view, &mut dense);
+            densify(view, lanes_mut::<1>(&mut dense), 0);
+            for s in (0..n).filter(|&s| slot_of[s] != NONE) {
+                let slot = slot_of[s] as usize;
+                dense[s * n..(s + 1) * n].copy_from_slice(&dense_alt[slot * n..(slot + 1) * n]);
+            }
             let w = rng.random::<f64>();
-            let c = counting[trial % 3];
+            let counting = counting[trial % 3];
+            let cycles = 1 + trial % 3;
+            let streams = || {
+                let m = |x| nalgebra::DMatrix::from_element(n, cycles, x);
+                let none = nalgebra::DMatrix::zeros(0, cycles);
+                [ArmStreams {
+                    arm: String::new(),
+                    care: none.clone(),
+                    intervention: none.clone(),
+                    outcomes: none,
+                    occupancy: m(0.5),
+                    entries: m(0.25),
+                    participants: 0.0,
+                    program: None,
+                }]
+            };
 
-            let (mut next, mut occupancy, mut entries) = (vec![0.0; n], vec![0.5; n], vec![0.25; n]);
-            propagate::<true>(view, &x, &stay, &mut next, &slot_of, &alt);
-            account(&x, &next, &stay, (c, w, &mut occupancy, &mut entries));
+            let (mut sparse_x, mut next, mut sparse_out) = (x.clone(), vec![0.0; n], streams());
+            let book = Book::new(counting, [w], &mut sparse_out, 0..cycles);
+            advance_sparse::<true, 1>(view, (&slot_of, &alt), &stay, (&mut sparse_x, &mut next), book);
 
-            let (mut dense_next, mut dense_occupancy, mut dense_entries) = (vec![0.0; n], vec![0.5; n], vec![0.25; n]);
-            let rows = (&dense[..], &dense_alt[..], &slot_of[..]);
-            let cycle = (c, w, &mut dense_occupancy[..], &mut dense_entries[..]);
-            advance_dense(rows, &x, &stay, &mut dense_next, cycle);
+            let (mut dense_x, mut dense_out) = (x.clone(), streams());
+            let book = Book::new(counting, [w], &mut dense_out, 0..cycles);
+            advance_dense(lanes(&dense), lanes(&stay), lanes_mut(&mut dense_x), book);
 
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&next), bits(&dense_next), "next, trial {trial}, {n} states");
-            assert_eq!(bits(&occupancy), bits(&dense_occupancy), "occupancy, trial {trial}");
-            assert_eq!(bits(&entries), bits(&dense_entries), "entries, trial {trial}");
+            assert_eq!(bits(&sparse_x), bits(&dense_x), "x, trial {trial}, {n} states");
+            let [sparse, dense] = [&sparse_out[0], &dense_out[0]];
+            assert_eq!(
+                bits(sparse.occupancy.as_slice()),
+                bits(dense.occupancy.as_slice()),
+                "occupancy, trial {trial}"
+            );
+            assert_eq!(
+                bits(sparse.entries.as_slice()),
+                bits(dense.entries.as_slice()),
+                "entries, trial {trial}"
+            );
         }
+    }
+
+    /// The peer model's PSA scenario with `extra` lines appended and each
+    /// line of `replace` (`from`, `to`) replaced.
+    fn peer_variant(extra: &str, replace: &[(&str, &str)]) -> crate::Scenario {
+        let mut text = include_str!("../../benches/scenarios/peer_model_psa.toml").to_owned();
+        for (from, to) in replace {
+            assert!(text.contains(from), "{from}");
+            text = text.replace(from, to);
+        }
+        text.push_str(extra);
+        crate::Scenario::from_toml_str(&text).expect("a valid variant")
+    }
+
+    #[test]
+    fn draws_side_by_side_give_each_draw_its_own_bits() {
+        let windowed = peer_variant(
+            r#"
+[[interventions.effects]]
+from = "neet"
+to = "on_track"
+odds_ratio = "$or"
+duration = 5
+
+[[interventions.effects]]
+from = "placed"
+to = ["neet", "at_risk"]
+hazard_ratio = "$hr"
+duration = 3
+half_life = 2
+
+[[population]]
+size = 2
+start_age = 3
+start = { on_track = 0.5, neet = 0.5 }
+
+[[transitions]]
+ages = [0, 10]
+from = "placed"
+to = { on_track = 0.04, at_risk = 0.10, neet = 0.075, dead = 0.005 }
+"#,
+            &[
+                ("uptake = 1.0 }", "uptake = \"$uptake\", ages = [2, 7] }"),
+                (
+                    "once = { public = 8_000 } }",
+                    "once = { public = 8_000 }, per_year = { public = 3_000 }, years = 3 }",
+                ),
+                ("cycle_counting = \"beginning\"", "cycle_counting = \"life_table\""),
+                (
+                    "[[transitions]]\nfrom = \"placed\"",
+                    "[[transitions]]\nages = [10, 80]\nfrom = \"placed\"",
+                ),
+                (
+                    "rr = {",
+                    "uptake = { beta = { mean = 0.6, sd = 0.2 }, source = \"test\", confidence = \"low\" }\n\
+                     or = { lognormal = { mean = 1.5, sd = 0.3 }, source = \"test\", confidence = \"low\" }\n\
+                     hr = { lognormal = { mean = 0.8, sd = 0.1 }, source = \"test\", confidence = \"low\" }\nrr = {",
+                ),
+            ],
+        );
+        // Those who decline follow the status quo; a relative risk that
+        // sometimes pushes a row above 1 fails those draws.
+        let declining = peer_variant(
+            "",
+            &[
+                ("uptake = 1.0 }", "uptake = 0.7 }"),
+                ("mean = 0.70, sd = 0.08", "mean = 1.6, sd = 0.8"),
+                (
+                    "to = [\"placed\", \"neet\"]",
+                    "to = [\"placed\", \"neet\", \"on_track\"]",
+                ),
+            ],
+        );
+        let peer = peer_variant("", &[]);
+        let mut failed = 0;
+        for scenario in [&peer, &windowed, &declining] {
+            let models: Vec<Model> = (0..41)
+                .map(|d| Model::compile_lean(scenario, &crate::draw_values(scenario, 5, d)).expect("compiles"))
+                .collect();
+            let side_by_side = run_many(&models, 1.0);
+            assert_eq!(side_by_side.len(), models.len());
+            for (d, (model, many)) in models.iter().zip(side_by_side).enumerate() {
+                let (one, many) = match (run(model, 1.0), many) {
+                    (Ok(one), Ok(many)) => (one, many),
+                    (Err(a), Err(b)) => {
+                        assert_eq!(a.to_string(), b.to_string());
+                        failed += 1;
+                        continue;
+                    }
+                    (a, b) => panic!("draw {d}: alone {:?}, side by side {:?}", a.is_ok(), b.is_ok()),
+                };
+                let bits = |m: &nalgebra::DMatrix<f64>| m.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                for (a, b) in one.iter().zip(&many) {
+                    for (x, y) in [
+                        (&a.occupancy, &b.occupancy),
+                        (&a.entries, &b.entries),
+                        (&a.care, &b.care),
+                        (&a.intervention, &b.intervention),
+                        (&a.outcomes, &b.outcomes),
+                    ] {
+                        assert!(bits(x) == bits(y), "draw {d}, arm {}: not the same bits", a.arm);
+                    }
+                    assert_eq!(a.participants.to_bits(), b.participants.to_bits());
+                }
+                assert!(
+                    one[1].occupancy != one[0].occupancy,
+                    "the intervention changes something"
+                );
+            }
+        }
+        assert!(failed > 0 && failed < 41, "some draws fail, not all: {failed}");
     }
 }

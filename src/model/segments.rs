@@ -246,6 +246,17 @@ impl Segments {
         })
     }
 
+    /// Whether `other` has the same states and the same segments of ages.
+    pub(crate) fn same_ages(&self, other: &Segments) -> bool {
+        Arc::ptr_eq(&self.layout, &other.layout)
+            || (self.layout.n_states == other.layout.n_states && self.layout.ages == other.layout.ages)
+    }
+
+    /// Whether every probability of this draw is finite.
+    pub(crate) fn is_finite(&self) -> bool {
+        self.probs.iter().chain(&self.stay).all(|p| p.is_finite())
+    }
+
     /// Number of segments.
     pub fn len(&self) -> usize {
         self.layout.ages.len()

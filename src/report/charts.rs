@@ -349,7 +349,7 @@ pub fn annual_cost(panels: &[Panel<'_>], start_age: u32, labels: &Labels<'_>, fm
                 base += v;
             }
         }
-        for t in (0..=n).filter(|t| (start_age as usize + t) % 10 == 0) {
+        for t in (0..=n).filter(|t| (start_age as usize + t).is_multiple_of(10)) {
             let px = x.at(t as f64) + bar / 2.0;
             svg.text(px, bottom + 13.0, "middle", &(start_age as usize + t).to_string());
         }

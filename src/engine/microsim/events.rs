@@ -1231,7 +1231,7 @@ impl<'a> Walker<'a> {
             self.positions.to.push(to);
             self.positions.moves.push(step);
         }
-        while (self.positions.from.len() - start) % WINDOWS != 0 {
+        while !(self.positions.from.len() - start).is_multiple_of(WINDOWS) {
             self.positions.from.push(f64::INFINITY);
             self.positions.to.push(f64::INFINITY);
             self.positions.moves.push(Move::default());
