@@ -76,16 +76,22 @@ fn peers_work(
     values: &[Vec<f64>],
     budget: bool,
 ) -> Result<Vec<f64>, Box<dyn Error>> {
-    let models = values
-        .iter()
-        .map(|v| Model::compile_lean(scenario, v))
-        .collect::<Result<Vec<Model>, _>>()?;
+    let mut models: Vec<Model> = Vec::with_capacity(cohort::LANES);
     let mut costs = Vec::with_capacity(values.len());
-    for streams in cohort::run_many(&models, 1.0) {
-        let streams = streams?;
-        let (arms, _) = economics::draw_figures(frame, &streams, start_years, budget);
-        cohort::recycle(streams);
-        costs.push(arms[0].cost);
+    for values in values.chunks(cohort::LANES) {
+        // Each draw compiled into the memory of the draw before, as a PSA compiles them.
+        for (i, values) in values.iter().enumerate() {
+            match models.get_mut(i) {
+                Some(model) => model.recompile_lean(scenario, values)?,
+                None => models.push(Model::compile_lean(scenario, values)?),
+            }
+        }
+        for streams in cohort::run_many(&models[..values.len()], 1.0) {
+            let streams = streams?;
+            let (arms, _) = economics::draw_figures(frame, &streams, start_years, budget);
+            cohort::recycle(streams);
+            costs.push(arms[0].cost);
+        }
     }
     Ok(costs)
 }
@@ -160,7 +166,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         // Runs of a few milliseconds on a shared machine: the median of 21, each timed whole.
         let (t, times, costs) = timed(PSA_RUNS, || {
             let costs = sampled
-                .par_chunks(cohort::LANES)
+                // Blocks of 16 draws to a task, as a PSA hands them out.
+                .par_chunks(16)
                 .map(|values| peers_work(&scenario, (&frame, &start_years), values, false).map_err(|e| e.to_string()))
                 .collect::<Result<Vec<Vec<f64>>, String>>()?;
             Ok(costs.concat())

@@ -544,10 +544,15 @@ impl<'a> Simulation<'a> {
     fn sum_block(&self, first: u64, size: u64, done: &AtomicU64, planned: u64) -> Result<(Vec<Figures>, Block)> {
         let mut figures = Vec::with_capacity(size as usize);
         let mut tree = TreeSum::new(first);
-        let step = if self.engine == Engine::Cohort { cohort::LANES as u64 } else { 1 };
+        let step = if self.engine == Engine::Cohort {
+            cohort::LANES as u64
+        } else {
+            1
+        };
+        let mut models = Vec::new();
         for from in (first..first + size).step_by(step as usize) {
             let draws = from..(from + step).min(first + size);
-            for (d, outcome) in draws.clone().zip(self.evaluate_draws(draws)) {
+            for (d, outcome) in draws.clone().zip(self.evaluate_draws(draws, &mut models)) {
                 let outcome = outcome.map_err(|e| with_draw(e, d))?;
                 if let Some(report) = self.progress {
                     report(done.fetch_add(1, Ordering::Relaxed) + 1, planned);
@@ -644,26 +649,23 @@ impl<'a> Simulation<'a> {
     }
 
     /// Compiles and runs draws `draws` of the run with the configured
-    /// engine: with the cohort engine, side by side ([`cohort::run_many`]).
-    fn evaluate_draws(&self, draws: Range<u64>) -> Vec<Result<Outcome>> {
+    /// engine: with the cohort engine, side by side ([`cohort::run_many`]),
+    /// compiled into `models`, the models of the draws before.
+    fn evaluate_draws(&self, draws: Range<u64>, models: &mut Vec<Model>) -> Vec<Result<Outcome>> {
         let values: Vec<Vec<f64>> = draws
             .clone()
             .map(|d| self.with_overrides(draw_values(self.scenario, self.seed, d)))
             .collect();
-        if self.engine == Engine::Cohort {
-            let models: Result<Vec<Model>> = values
-                .iter()
-                .map(|v| Ok(Model::compile_lean(self.scenario, v)?))
+        if self.engine == Engine::Cohort && compile_into(self.scenario, &values, models).is_ok() {
+            let models = &models[..values.len()];
+            let streams = cohort::run_many(models, 1.0);
+            return draws
+                .zip(models)
+                .zip(streams)
+                .map(|((d, model), streams)| self.evaluate_model(d, model, Some(streams), self.children, None))
                 .collect();
-            if let Ok(models) = models {
-                let streams = cohort::run_many(&models, 1.0);
-                return draws
-                    .zip(&models)
-                    .zip(streams)
-                    .map(|((d, model), streams)| self.evaluate_model(d, model, Some(streams), self.children, None))
-                    .collect();
-            }
         }
+        // One at a time, each with its own error.
         draws
             .zip(&values)
             .map(|(d, values)| self.evaluate(d, values, self.children, None))
@@ -709,8 +711,7 @@ impl<'a> Simulation<'a> {
                     children,
                     common_random_numbers: self.common_random_numbers,
                 };
-                let out =
-                    microsim::run(model, &valuation, options, progress).map_err(|e| engine_error(scenario, e))?;
+                let out = microsim::run(model, &valuation, options, progress).map_err(|e| engine_error(scenario, e))?;
                 let replicates = out
                     .replicates
                     .iter()
@@ -960,6 +961,18 @@ fn with_draw(e: Error, draw: u64) -> Error {
         }
         other => other,
     }
+}
+
+/// Compiles `scenario` at each set of `values` into `models` (one per
+/// set, the first `values.len()`), reusing the models already there.
+fn compile_into(scenario: &Scenario, values: &[Vec<f64>], models: &mut Vec<Model>) -> Result<()> {
+    for (i, values) in values.iter().enumerate() {
+        match models.get_mut(i) {
+            Some(model) => model.recompile_lean(scenario, values)?,
+            None => models.push(Model::compile_lean(scenario, values)?),
+        }
+    }
+    Ok(())
 }
 
 fn engine_error(scenario: &Scenario, e: EngineError) -> Error {

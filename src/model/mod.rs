@@ -143,6 +143,67 @@ impl EffectModel {
 /// Cox's factor turning a standardised mean difference into a log odds ratio.
 const COX: f64 = 1.65;
 
+/// What an effect is, whatever the draw: an intervention's effect, or a
+/// history rule's on one state it changes (at full strength for ever).
+struct Shape<'a> {
+    to: &'a [usize],
+    kind: EffectKind,
+    duration: f64,
+    half_life: Option<f64>,
+    path: &'a str,
+}
+
+impl<'a> From<&'a crate::scenario::Effect> for Shape<'a> {
+    fn from(e: &'a crate::scenario::Effect) -> Self {
+        Shape {
+            to: &e.to,
+            kind: e.kind,
+            duration: e.duration,
+            half_life: e.half_life,
+            path: &e.path,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::scenario::HistoryRule> for Shape<'a> {
+    fn from(rule: &'a crate::scenario::HistoryRule) -> Self {
+        Shape {
+            to: &rule.to,
+            kind: rule.kind,
+            duration: f64::INFINITY,
+            half_life: None,
+            path: &rule.path,
+        }
+    }
+}
+
+impl EffectModel {
+    /// An effect out of `from` of `shape`, its ratio not yet drawn (NaN).
+    fn shaped(from: usize, shape: Shape<'_>) -> EffectModel {
+        EffectModel {
+            from,
+            to: shape.to.to_vec(),
+            kind: shape.kind,
+            ratio: f64::NAN,
+            duration: shape.duration,
+            half_life: shape.half_life,
+            drop_off: 0.0,
+            path: shape.path.to_owned(),
+        }
+    }
+
+    /// Makes this the effect out of `from` of `shape`, in its own memory.
+    fn set_shape(&mut self, from: usize, shape: Shape<'_>) {
+        self.from = from;
+        self.to.clear();
+        self.to.extend_from_slice(shape.to);
+        self.kind = shape.kind;
+        (self.duration, self.half_life, self.drop_off) = (shape.duration, shape.half_life, 0.0);
+        self.path.clear();
+        self.path.push_str(shape.path);
+    }
+}
+
 /// The ratio an effect works with: the value itself, or `exp(1.65·d)` for an effect size.
 fn working_ratio(kind: EffectKind, value: f64) -> f64 {
     if kind == EffectKind::EffectSizeD {
@@ -179,106 +240,172 @@ impl Model {
     /// As [`Model::compile`].
     pub fn compile_lean(scenario: &Scenario, values: &[f64]) -> Result<Model, ScenarioError> {
         let spec = &scenario.spec.scenario;
-        let (start_age, end_age) = (spec.start_age, spec.end_age);
-        let n_states = scenario.states.len();
-        let n_payers = scenario.payers.len();
+        let (n_states, n_payers) = (scenario.states.len(), scenario.payers.len());
         let segments = Segments::compile(scenario, values)?;
-
-        let matrix = |rows: usize, cols: usize, f: &dyn Fn(usize, usize) -> f64| DMatrix::from_fn(rows, cols, f);
-        let states = &scenario.states;
-        let state_costs = matrix(n_states, n_payers, &|s, p| states[s].costs[p].get(values));
-        let entry_costs = matrix(n_states, n_payers, &|s, p| states[s].entry_costs[p].get(values));
-        let outcome_weights = matrix(n_states, scenario.outcomes.len(), &|s, o| {
-            states[s].outcomes[o].get(values)
-        });
-
-        let total: f64 = scenario.groups.iter().map(|g| g.size).sum();
-        let groups = scenario
-            .groups
-            .iter()
-            .map(|g| GroupModel {
-                weight: g.size / total,
-                start_age: g.start_age,
-                start: DVector::from_column_slice(&g.start),
-            })
-            .collect();
-
-        let by_payer = |v: &[crate::param::Value]| DVector::from_iterator(n_payers, v.iter().map(|x| x.get(values)));
-        let mut arms = vec![Arm {
-            id: crate::STATUS_QUO.to_owned(),
-            intervention: None,
-        }];
-        for iv in &scenario.interventions {
-            let effects = iv
-                .effects
-                .iter()
-                .map(|e| {
-                    let v = e.value.get(values);
-                    let ratio = working_ratio(e.kind, v);
-                    EffectModel {
-                        from: e.from,
-                        to: e.to.clone(),
-                        kind: e.kind,
-                        ratio,
-                        duration: e.duration,
-                        half_life: e.half_life,
-                        drop_off: 0.0,
-                        path: e.path.clone(),
-                    }
-                })
-                .collect();
-            arms.push(Arm {
-                id: iv.id.clone(),
-                intervention: Some(InterventionModel {
-                    enrol_states: iv.enrol_states.clone(),
-                    uptake: iv.uptake.get(values),
-                    enrol_ages: iv.enrol_ages,
-                    once_costs: by_payer(&iv.once_costs),
-                    yearly_costs: by_payer(&iv.yearly_costs),
-                    cost_years: iv.cost_years,
-                    fixed_costs: by_payer(&iv.program.fixed_costs),
-                    program_years: iv.program.years,
-                    children_per_year: iv.program.children_per_year,
-                    effects,
-                }),
-            });
-        }
-
-        let mut history = Vec::new();
-        for rule in &scenario.history {
-            let v = rule.value.get(values);
-            let ratio = working_ratio(rule.kind, v);
-            for &from in &rule.from {
-                history.push(HistoryModel {
-                    condition: rule.condition,
-                    effect: EffectModel {
-                        from,
-                        to: rule.to.clone(),
-                        kind: rule.kind,
-                        ratio,
-                        duration: f64::INFINITY,
-                        half_life: None,
-                        drop_off: 0.0,
-                        path: rule.path.clone(),
-                    },
-                });
-            }
-        }
-
-        Ok(Model {
-            history,
-            start_age,
-            end_age,
+        let by_payer = || DVector::zeros(n_payers);
+        let mut model = Model {
+            start_age: spec.start_age,
+            end_age: spec.end_age,
             counting: scenario.discounting.cycle_counting,
             tables: Vec::new(),
             segments,
-            state_costs,
-            entry_costs,
-            outcome_weights,
-            absorbing: states.iter().map(|s| s.absorbing).collect(),
-            groups,
-            arms,
-        })
+            state_costs: DMatrix::zeros(n_states, n_payers),
+            entry_costs: DMatrix::zeros(n_states, n_payers),
+            outcome_weights: DMatrix::zeros(n_states, scenario.outcomes.len()),
+            absorbing: Vec::new(),
+            groups: scenario
+                .groups
+                .iter()
+                .map(|g| GroupModel {
+                    weight: f64::NAN,
+                    start_age: g.start_age,
+                    start: DVector::zeros(g.start.len()),
+                })
+                .collect(),
+            arms: std::iter::once(Arm {
+                id: crate::STATUS_QUO.to_owned(),
+                intervention: None,
+            })
+            .chain(scenario.interventions.iter().map(|iv| {
+                Arm {
+                    id: iv.id.clone(),
+                    intervention: Some(InterventionModel {
+                        enrol_states: Vec::new(),
+                        uptake: f64::NAN,
+                        enrol_ages: iv.enrol_ages,
+                        once_costs: by_payer(),
+                        yearly_costs: by_payer(),
+                        cost_years: iv.cost_years,
+                        fixed_costs: by_payer(),
+                        program_years: iv.program.years,
+                        children_per_year: iv.program.children_per_year,
+                        effects: iv
+                            .effects
+                            .iter()
+                            .map(|e| EffectModel::shaped(e.from, e.into()))
+                            .collect(),
+                    }),
+                }
+            }))
+            .collect(),
+            history: scenario
+                .history
+                .iter()
+                .flat_map(|rule| rule.from.iter().map(move |&from| (rule, from)))
+                .map(|(rule, from)| HistoryModel {
+                    condition: rule.condition,
+                    effect: EffectModel::shaped(from, rule.into()),
+                })
+                .collect(),
+        };
+        model.set_values(scenario, values);
+        Ok(model)
+    }
+
+    /// Compiles `scenario` at `values` into this model, as
+    /// [`Model::compile_lean`] would, reusing its memory where the
+    /// scenario has the model's shape: for callers that compile the
+    /// draws of one scenario one after another, such as a PSA, which then
+    /// allocate nothing per draw. On an error the model is left as it was.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::compile`].
+    pub fn recompile_lean(&mut self, scenario: &Scenario, values: &[f64]) -> Result<(), ScenarioError> {
+        let interventions = || self.arms.iter().skip(1).zip(&scenario.interventions);
+        let fits = self.tables.is_empty()
+            && (self.n_states(), self.n_payers(), self.n_outcomes())
+                == (scenario.states.len(), scenario.payers.len(), scenario.outcomes.len())
+            && self.groups.len() == scenario.groups.len()
+            && self.arms.len() == 1 + scenario.interventions.len()
+            && interventions().all(|(arm, iv)| {
+                arm.intervention
+                    .as_ref()
+                    .is_some_and(|model| model.effects.len() == iv.effects.len())
+            })
+            && self.history.len() == scenario.history.iter().map(|rule| rule.from.len()).sum::<usize>();
+        if !fits {
+            *self = Model::compile_lean(scenario, values)?;
+            return Ok(());
+        }
+        // The old segments hand their buffers on to the next draw's.
+        self.segments = Segments::compile(scenario, values)?;
+        let spec = &scenario.spec.scenario;
+        (self.start_age, self.end_age) = (spec.start_age, spec.end_age);
+        self.counting = scenario.discounting.cycle_counting;
+        for (group, g) in self.groups.iter_mut().zip(&scenario.groups) {
+            group.start_age = g.start_age;
+        }
+        for (arm, iv) in self.arms.iter_mut().skip(1).zip(&scenario.interventions) {
+            arm.id.clone_from(&iv.id);
+            if let Some(model) = &mut arm.intervention {
+                model.enrol_ages = iv.enrol_ages;
+                model.cost_years = iv.cost_years;
+                model.program_years = iv.program.years;
+                model.children_per_year = iv.program.children_per_year;
+                for (effect, e) in model.effects.iter_mut().zip(&iv.effects) {
+                    effect.set_shape(e.from, e.into());
+                }
+            }
+        }
+        let rules = scenario
+            .history
+            .iter()
+            .flat_map(|rule| rule.from.iter().map(move |&from| (rule, from)));
+        for (h, (rule, from)) in self.history.iter_mut().zip(rules) {
+            h.condition = rule.condition;
+            h.effect.set_shape(from, rule.into());
+        }
+        self.set_values(scenario, values);
+        Ok(())
+    }
+
+    /// Writes every number of `scenario` at `values` into this model of its shape.
+    fn set_values(&mut self, scenario: &Scenario, values: &[f64]) {
+        let states = &scenario.states;
+        let fill = |m: &mut DMatrix<f64>, f: &dyn Fn(usize, usize) -> f64| {
+            for c in 0..m.ncols() {
+                for r in 0..m.nrows() {
+                    m[(r, c)] = f(r, c);
+                }
+            }
+        };
+        fill(&mut self.state_costs, &|s, p| states[s].costs[p].get(values));
+        fill(&mut self.entry_costs, &|s, p| states[s].entry_costs[p].get(values));
+        fill(&mut self.outcome_weights, &|s, o| states[s].outcomes[o].get(values));
+        self.absorbing.clear();
+        self.absorbing.extend(states.iter().map(|s| s.absorbing));
+
+        let total: f64 = scenario.groups.iter().map(|g| g.size).sum();
+        for (group, g) in self.groups.iter_mut().zip(&scenario.groups) {
+            group.weight = g.size / total;
+            group.start.as_mut_slice().copy_from_slice(&g.start);
+        }
+        let by_payer = |into: &mut DVector<f64>, v: &[crate::param::Value]| {
+            for (x, v) in into.iter_mut().zip(v) {
+                *x = v.get(values);
+            }
+        };
+        for (arm, iv) in self.arms.iter_mut().skip(1).zip(&scenario.interventions) {
+            let Some(model) = &mut arm.intervention else {
+                continue;
+            };
+            model.enrol_states.clone_from(&iv.enrol_states);
+            model.uptake = iv.uptake.get(values);
+            by_payer(&mut model.once_costs, &iv.once_costs);
+            by_payer(&mut model.yearly_costs, &iv.yearly_costs);
+            by_payer(&mut model.fixed_costs, &iv.program.fixed_costs);
+            for (effect, e) in model.effects.iter_mut().zip(&iv.effects) {
+                effect.ratio = working_ratio(e.kind, e.value.get(values));
+            }
+        }
+        let rules = scenario
+            .history
+            .iter()
+            .flat_map(|rule| rule.from.iter().map(move |_| rule));
+        for (h, rule) in self.history.iter_mut().zip(rules) {
+            h.effect.ratio = working_ratio(rule.kind, rule.value.get(values));
+        }
     }
 
     pub fn n_states(&self) -> usize {
@@ -313,5 +440,37 @@ impl Model {
     /// The status-quo transitions once per age segment, as sparse rows.
     pub fn segments(&self) -> &Segments {
         &self.segments
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recompiling_gives_the_model_compiling_gives() {
+        let scenarios: Vec<Scenario> = [
+            crate::scenario::DEFAULT_SCENARIO_TOML,
+            include_str!("../../benches/scenarios/peer_model_psa.toml"),
+            include_str!("../../scenarios/uddevalla_magneten.toml"),
+        ]
+        .into_iter()
+        .map(|text| Scenario::from_toml_str(text).expect("valid"))
+        .collect();
+        // One model recompiled through draws of every scenario, the shapes changing between them.
+        let mut model = Model::compile_lean(&scenarios[0], &scenarios[0].base_values()).expect("compiles");
+        for scenario in scenarios.iter().chain(&scenarios) {
+            for draw in 0..3 {
+                let values = crate::draw_values(scenario, 11, draw);
+                model.recompile_lean(scenario, &values).expect("compiles");
+                let fresh = Model::compile_lean(scenario, &values).expect("compiles");
+                assert_eq!(
+                    format!("{model:?}"),
+                    format!("{fresh:?}"),
+                    "draw {draw} of {}",
+                    scenario.name()
+                );
+            }
+        }
     }
 }
