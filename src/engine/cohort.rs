@@ -90,7 +90,7 @@ fn side_by_side(models: &[Model], scale: f64) -> bool {
     let Some(first) = models.first() else {
         return false;
     };
-    let tame = |e: &EffectModel| e.ratio.is_finite() && e.ratio >= 0.0 && e.ratio.powf(scale.max(1.0)).is_finite();
+    let tame = |e: &EffectModel| !wild(e, scale);
     let same_enrolment = |a: &Arm, b: &Arm| match (&a.intervention, &b.intervention) {
         (None, None) => true,
         (Some(a), Some(b)) => {
@@ -124,12 +124,22 @@ fn side_by_side(models: &[Model], scale: f64) -> bool {
         })
 }
 
+/// Whether the ratio of `e`, at `scale`, may not be finite: such an
+/// effect is applied even where it has nothing to change, so that it
+/// spoils the row as it is written to.
+fn wild(e: &EffectModel, scale: f64) -> bool {
+    let strongest = if scale <= 1.0 { e.ratio } else { e.ratio.powf(scale) };
+    !(e.ratio.is_finite() && e.ratio >= 0.0 && strongest.is_finite())
+}
+
 /// Expected per-child streams of one arm, the groups weighted by size.
 pub fn run_arm(model: &Model, arm: &Arm, scale: f64) -> Result<ArmStreams, EngineError> {
     with_scratch(|scratch| {
         scratch.fit(1);
         scratch.prices[0].set(model);
-        run_in([model], [arm], scale, [None], scratch).map(|[streams]| streams)
+        let mut streams = scratch.streams(arm, model);
+        run_in([model], [arm], scale, [None], [&mut streams], scratch)?;
+        Ok(streams)
     })
 }
 
@@ -146,38 +156,38 @@ fn run_lanes<const L: usize>(
     }
     let mut out: [Vec<ArmStreams>; L] = std::array::from_fn(|l| Vec::with_capacity(models[l].arms.len()));
     for a in 0..models[0].arms.len() {
+        let arms = std::array::from_fn(|l| &models[l].arms[a]);
+        for (l, out) in out.iter_mut().enumerate() {
+            out.push(scratch.streams(arms[l], models[l]));
+        }
         // With one group, the status quo's streams are those of its children who never take part.
-        let status_quo = std::array::from_fn(|l| match (out[l].first(), models[l].arms.first()) {
+        let parts = out.each_mut().map(|out| {
+            let (before, this) = out.split_at_mut(a);
+            let before: &[ArmStreams] = before;
+            (before.first(), &mut this[0])
+        });
+        let status_quo = std::array::from_fn(|l| match (parts[l].0, models[l].arms.first()) {
             (Some(streams), Some(first)) if first.intervention.is_none() && models[l].groups.len() == 1 => {
                 Some(streams)
             }
             _ => None,
         });
-        let arms = std::array::from_fn(|l| &models[l].arms[a]);
-        let streams = run_in(models, arms, scale, status_quo, scratch)?;
-        for (out, streams) in out.iter_mut().zip(streams) {
-            out.push(streams);
-        }
+        run_in(models, arms, scale, status_quo, parts.map(|(_, this)| this), scratch)?;
     }
     Ok(out)
 }
 
-/// Runs `arms` of `models`, side by side; `status_quo`, when given,
-/// holds the streams of the status quo of a model with one group.
+/// Runs `arms` of `models`, side by side, into their zero streams `out`;
+/// `status_quo`, when given, holds the streams of the status quo of a
+/// model with one group.
 fn run_in<const L: usize>(
     models: [&Model; L],
     arms: [&Arm; L],
     scale: f64,
     status_quo: [Option<&ArmStreams>; L],
+    mut out: [&mut ArmStreams; L],
     scratch: &mut Scratch,
-) -> Result<[ArmStreams; L], EngineError> {
-    let mut out: [ArmStreams; L] = std::array::from_fn(|l| match scratch.spare.pop() {
-        Some(mut spare) => {
-            spare.reset(arms[l], models[l]);
-            spare
-        }
-        None => ArmStreams::zeros(arms[l], models[l]),
-    });
+) -> Result<(), EngineError> {
     let plans = &mut scratch.plans[..L];
     for ((plan, model), arm) in plans.iter_mut().zip(models).zip(arms) {
         plan.set(model, arm, scale);
@@ -191,10 +201,10 @@ fn run_in<const L: usize>(
         run_group(lanes, g, plans, &mut scratch.vectors, &mut out)?;
     }
     scratch.finite &= plans.iter().all(|p| p.finite);
-    for (prices, streams) in scratch.prices.iter().zip(&mut out) {
+    for (prices, streams) in scratch.prices.iter().zip(out) {
         prices.apply(streams);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// What each of the draws run side by side brings: its model, the arm
@@ -220,6 +230,17 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// Zero streams of `arm` in `model`, in the memory of streams handed back if any.
+    fn streams(&mut self, arm: &Arm, model: &Model) -> ArmStreams {
+        match self.spare.pop() {
+            Some(mut spare) => {
+                spare.reset(arm, model);
+                spare
+            }
+            None => ArmStreams::zeros(arm, model),
+        }
+    }
+
     /// Makes room for `lanes` draws side by side.
     fn fit(&mut self, lanes: usize) {
         if self.plans.len() < lanes {
@@ -338,11 +359,7 @@ impl Plan {
         // An effect whose ratio may not be finite is applied even where it has
         // nothing to change, so that it spoils the row as it is written to.
         self.wild.clear();
-        self.wild.extend(
-            effects
-                .iter()
-                .map(|e| !(e.ratio.is_finite() && e.ratio >= 0.0 && e.ratio.powf(scale.max(1.0)).is_finite())),
-        );
+        self.wild.extend(effects.iter().map(|e| wild(e, scale)));
 
         let n_slots = segments.len() * self.rows.len();
         self.acting_start.clear();
@@ -640,7 +657,7 @@ fn run_group<const L: usize>(
     g: usize,
     plans: &mut [Plan],
     v: &mut Vectors,
-    out: &mut [ArmStreams; L],
+    out: &mut [&mut ArmStreams; L],
 ) -> Result<(), EngineError> {
     let Lanes {
         models,
@@ -965,7 +982,7 @@ fn scatter_row(row: &mut [f64], to: &[u32], probs: &[f64]) {
 /// [`account`]: a zero adds `+0`, which leaves every sum as it is, so
 /// each draw's bits are those of the sparse propagation.
 #[inline]
-fn advance_dense<const L: usize>(rows: &[[f64; L]], stay: &[[f64; L]], x: &mut [[f64; L]], book: Book<'_, L>) {
+fn advance_dense<const L: usize>(rows: &[[f64; L]], stay: &[[f64; L]], x: &mut [[f64; L]], book: Book<'_, '_, L>) {
     match x.len() {
         1 => dense::<1, L>(rows, stay, x, book),
         2 => dense::<2, L>(rows, stay, x, book),
@@ -983,7 +1000,7 @@ fn dense<const N: usize, const L: usize>(
     rows: &[[f64; L]],
     stay: &[[f64; L]],
     x: &mut [[f64; L]],
-    mut book: Book<'_, L>,
+    mut book: Book<'_, '_, L>,
 ) {
     let (rows, stay) = (&rows[..N * N], &stay[..N]);
     let mut now: [[f64; L]; N] = std::array::from_fn(|s| x[s]);
@@ -1020,7 +1037,7 @@ fn advance_sparse<const MODIFIED: bool, const L: usize>(
     (slot_of, alt): (&[u32], &[f64]),
     stay: &[f64],
     (x, next): (&mut [f64], &mut [f64]),
-    mut book: Book<'_, L>,
+    mut book: Book<'_, '_, L>,
 ) {
     for c in 0..book.cycles.len() {
         propagate::<MODIFIED>(view, x, stay, next, slot_of, alt);
@@ -1042,10 +1059,10 @@ fn counted(counting: CycleCounting, x: f64, next: f64) -> f64 {
 /// Where the cycles of a cohort of `L` draws side by side are booked:
 /// how a cycle is counted, per draw the weight of the cohort and its
 /// streams, the cycles, and a sub-cohort's yearly costs.
-struct Book<'a, const L: usize> {
+struct Book<'a, 'b, const L: usize> {
     counting: CycleCounting,
     w: [f64; L],
-    out: &'a mut [ArmStreams; L],
+    out: &'a mut [&'b mut ArmStreams; L],
     cycles: std::ops::Range<usize>,
     yearly: Option<Yearly<'a, L>>,
 }
@@ -1054,8 +1071,13 @@ struct Book<'a, const L: usize> {
 /// joined), the absorbing states, and the number of cycles paid for.
 type Yearly<'a, const L: usize> = ([&'a [f64]; L], &'a [bool], usize);
 
-impl<'a, const L: usize> Book<'a, L> {
-    fn new(counting: CycleCounting, w: [f64; L], out: &'a mut [ArmStreams; L], cycles: std::ops::Range<usize>) -> Self {
+impl<'a, 'b, const L: usize> Book<'a, 'b, L> {
+    fn new(
+        counting: CycleCounting,
+        w: [f64; L],
+        out: &'a mut [&'b mut ArmStreams; L],
+        cycles: std::ops::Range<usize>,
+    ) -> Self {
         Book {
             counting,
             w,
@@ -1180,7 +1202,7 @@ mod tests {
             let streams = || {
                 let m = |x| nalgebra::DMatrix::from_element(n, cycles, x);
                 let none = nalgebra::DMatrix::zeros(0, cycles);
-                [ArmStreams {
+                ArmStreams {
                     arm: String::new(),
                     care: none.clone(),
                     intervention: none.clone(),
@@ -1189,20 +1211,22 @@ mod tests {
                     entries: m(0.25),
                     participants: 0.0,
                     program: None,
-                }]
+                }
             };
 
             let (mut sparse_x, mut next, mut sparse_out) = (x.clone(), vec![0.0; n], streams());
-            let book = Book::new(counting, [w], &mut sparse_out, 0..cycles);
+            let mut out = [&mut sparse_out];
+            let book = Book::new(counting, [w], &mut out, 0..cycles);
             advance_sparse::<true, 1>(view, (&slot_of, &alt), &stay, (&mut sparse_x, &mut next), book);
 
             let (mut dense_x, mut dense_out) = (x.clone(), streams());
-            let book = Book::new(counting, [w], &mut dense_out, 0..cycles);
+            let mut out = [&mut dense_out];
+            let book = Book::new(counting, [w], &mut out, 0..cycles);
             advance_dense(lanes(&dense), lanes(&stay), lanes_mut(&mut dense_x), book);
 
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&sparse_x), bits(&dense_x), "x, trial {trial}, {n} states");
-            let [sparse, dense] = [&sparse_out[0], &dense_out[0]];
+            let [sparse, dense] = [&sparse_out, &dense_out];
             assert_eq!(
                 bits(sparse.occupancy.as_slice()),
                 bits(dense.occupancy.as_slice()),
