@@ -10,8 +10,8 @@ pub use discount::DiscountRate;
 
 use nalgebra::DMatrix;
 
-use crate::engine::ArmStreams;
 use crate::engine::microsim::Valuation;
+use crate::engine::{ArmStreams, ProgramStreams};
 use crate::model::Model;
 use crate::scenario::{Perspective, Scenario};
 
@@ -151,10 +151,6 @@ impl Frame {
     }
 }
 
-fn row_pv(m: &DMatrix<f64>, r: usize, factors: &[f64]) -> f64 {
-    (0..m.ncols()).map(|t| m[(r, t)] * factors[t]).sum()
-}
-
 /// The intervention's per-child costs by payer and cycle: participant costs
 /// plus the child's share of the program's fixed costs in cycle 0.
 pub fn intervention_stream(streams: &ArmStreams) -> DMatrix<f64> {
@@ -169,15 +165,59 @@ pub fn intervention_stream(streams: &ArmStreams) -> DMatrix<f64> {
     m
 }
 
-/// [`intervention_stream`] of payer `p` in cycle `t`, without building the
-/// matrix; `own` is the intervention's column of cycle `t`.
-#[inline]
-fn paid_at(streams: &ArmStreams, own: &[f64], p: usize, t: usize) -> f64 {
-    let x = own[p];
-    match &streams.program {
-        Some(program) if t == 0 => x + program.fixed_costs[p] / program.children_per_year,
-        _ => x,
+/// An arm's costs by payer and cycle, read from its streams.
+#[derive(Clone, Copy)]
+struct Costs<'a> {
+    n_payers: usize,
+    care: &'a [f64],
+    participant: &'a [f64],
+    program: Option<&'a ProgramStreams>,
+}
+
+impl<'a> Costs<'a> {
+    fn of(streams: &'a ArmStreams) -> Self {
+        Costs {
+            n_payers: streams.care.nrows(),
+            care: streams.care.as_slice(),
+            participant: streams.intervention.as_slice(),
+            program: streams.program.as_ref(),
+        }
     }
+
+    #[inline]
+    fn care(&self, t: usize, p: usize) -> f64 {
+        self.care[t * self.n_payers + p]
+    }
+
+    /// The participant costs of the intervention, without the program's fixed costs.
+    #[inline]
+    fn participant(&self, t: usize, p: usize) -> f64 {
+        self.participant[t * self.n_payers + p]
+    }
+
+    /// [`intervention_stream`] of payer `p` in cycle `t`, without building the matrix.
+    #[inline]
+    fn paid(&self, t: usize, p: usize) -> f64 {
+        let x = self.participant(t, p);
+        match self.program {
+            Some(program) if t == 0 => x + program.fixed_costs[p] / program.children_per_year,
+            _ => x,
+        }
+    }
+}
+
+/// The present value of row `r` of a column-major matrix of `rows` rows.
+fn row_pv(m: &[f64], rows: usize, r: usize, factors: &[f64]) -> f64 {
+    let mut pv = -0.0;
+    for (t, &f) in factors.iter().enumerate() {
+        pv += m[t * rows + r] * f;
+    }
+    pv
+}
+
+/// The sum of `x` over the payers of the perspective.
+fn in_perspective(frame: &Frame, x: &[f64]) -> f64 {
+    x.iter().zip(&frame.included).filter(|(_, i)| **i).map(|(x, _)| x).sum()
 }
 
 /// Per-arm figures.
@@ -189,29 +229,23 @@ pub fn arm_figures(frame: &Frame, streams: &ArmStreams) -> ArmFigures {
 fn arm_figures_at(frame: &Frame, factors: &Factors, streams: &ArmStreams) -> ArmFigures {
     let (n, n_payers) = (streams.n_cycles(), streams.care.nrows());
     let cf = &factors.cost[..n];
+    let costs = Costs::of(streams);
     // Each payer's sum runs over cycles in order.
-    let (care, own) = (streams.care.as_slice(), streams.intervention.as_slice());
     let cost_by_payer: Vec<f64> = (0..n_payers)
         .map(|p| {
             let mut c = -0.0;
             for (t, &f) in cf.iter().enumerate() {
-                let at = t * n_payers;
-                c += (care[at + p] + paid_at(streams, &own[at..at + n_payers], p, t)) * f;
+                c += (costs.care(t, p) + costs.paid(t, p)) * f;
             }
             c
         })
         .collect();
-    let cost = cost_by_payer
-        .iter()
-        .zip(&frame.included)
-        .filter(|(_, inc)| **inc)
-        .map(|(c, _)| c)
-        .sum();
-    let outcomes = (0..streams.outcomes.nrows())
-        .map(|o| row_pv(&streams.outcomes, o, &factors.outcome))
+    let rows = streams.outcomes.nrows();
+    let outcomes = (0..rows)
+        .map(|o| row_pv(streams.outcomes.as_slice(), rows, o, &factors.outcome[..n]))
         .collect();
     ArmFigures {
-        cost,
+        cost: in_perspective(frame, &cost_by_payer),
         cost_by_payer,
         outcomes,
     }
@@ -221,7 +255,7 @@ fn arm_figures_at(frame: &Frame, factors: &Factors, streams: &ArmStreams) -> Arm
 pub fn compare(frame: &Frame, status_quo: &ArmStreams, streams: &ArmStreams, start_year: i32) -> ComparisonFigures {
     let n = streams.n_cycles();
     let factors = frame.factors(n, program_years(streams, n));
-    compare_at(frame, &factors, status_quo, streams, start_year, true)
+    compare_at(frame, &factors, status_quo, streams, start_year, true, false).2
 }
 
 /// Calendar years of the program view of `streams` over `n` cycles.
@@ -244,12 +278,16 @@ pub fn draw_figures(
     let n = streams.first().map_or(0, ArmStreams::n_cycles);
     let n_years = streams.iter().map(|s| program_years(s, n)).max().unwrap_or(n);
     with_factors(frame, n, n_years, |factors| {
-        let arms = streams.iter().map(|s| arm_figures_at(frame, factors, s)).collect();
-        let comparisons = start_years
-            .iter()
-            .enumerate()
-            .map(|(k, &year)| compare_at(frame, factors, &streams[0], &streams[k + 1], year, budget))
-            .collect();
+        let mut arms = Vec::with_capacity(streams.len());
+        let mut comparisons = Vec::with_capacity(start_years.len());
+        for (k, &year) in start_years.iter().enumerate() {
+            let (status_quo, arm, comparison) =
+                compare_at(frame, factors, &streams[0], &streams[k + 1], year, budget, k == 0);
+            arms.extend(status_quo);
+            arms.push(arm);
+            comparisons.push(comparison);
+        }
+        arms.extend(streams[arms.len()..].iter().map(|s| arm_figures_at(frame, factors, s)));
         (arms, comparisons)
     })
 }
@@ -263,9 +301,21 @@ struct KeptFactors {
     factors: Factors,
 }
 
+/// Buffers of [`compare_at`].
+#[derive(Default)]
+struct Scratch {
+    /// One payer's care savings by cycle.
+    saved: Vec<f64>,
+    /// The perspective's savings and intervention costs by cycle.
+    perspective: Vec<(f64, f64)>,
+    /// The perspective's program flows by calendar year.
+    yearly: Vec<Flows>,
+    /// One payer's program flows by calendar year.
+    cells: Vec<Flows>,
+}
+
 thread_local! {
-    /// Buffers of [`compare_at`].
-    static SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
     static FACTORS: std::cell::RefCell<Option<KeptFactors>> = const { std::cell::RefCell::new(None) };
 }
 
@@ -299,6 +349,9 @@ fn with_factors<T>(frame: &Frame, n_cycles: usize, n_years: usize, f: impl FnOnc
     })
 }
 
+/// An intervention arm against the status quo, with the figures of the arm
+/// and, with `with_status_quo`, of the status quo: one pass over the cycles
+/// per payer and per outcome gives them all.
 fn compare_at(
     frame: &Frame,
     factors: &Factors,
@@ -306,63 +359,57 @@ fn compare_at(
     streams: &ArmStreams,
     start_year: i32,
     with_budget: bool,
-) -> ComparisonFigures {
+    with_status_quo: bool,
+) -> (Option<ArmFigures>, ArmFigures, ComparisonFigures) {
     let n = streams.n_cycles();
     let n_payers = streams.care.nrows();
     let cf = &factors.cost[..n];
-    // saved[t·n_payers + p] and paid[…]: the status quo's care costs less the arm's, and the
-    // intervention's own; in buffers kept per thread.
-    let (mut saved, mut paid) = SCRATCH.with(|cell| {
+    let (before, after) = (Costs::of(status_quo), Costs::of(streams));
+    let mut scratch = SCRATCH.with(|cell| {
         cell.try_borrow_mut()
             .map(|mut s| std::mem::take(&mut *s))
             .unwrap_or_default()
     });
-    saved.clear();
-    saved.extend(
-        status_quo
-            .care
-            .as_slice()
-            .iter()
-            .zip(streams.care.as_slice())
-            .map(|(&x, &y)| difference(x, y)),
-    );
-    paid.clear();
-    paid.extend_from_slice(streams.intervention.as_slice());
-    if let Some(program) = &streams.program
-        && n > 0
-    {
-        for (p, x) in paid[..n_payers].iter_mut().enumerate() {
-            *x += program.fixed_costs[p] / program.children_per_year;
-        }
-    }
-    // Each payer's sums and paybacks, over cycles in order; then the perspective's paybacks.
-    let mut by_payer: Vec<Flows> = Vec::with_capacity(n_payers);
-    let mut each = Vec::with_capacity(n_payers);
-    for p in 0..n_payers {
-        let (mut savings, mut cost, mut paybacks) = (-0.0, -0.0, Paybacks::default());
-        for (t, &f) in cf.iter().enumerate() {
-            let (s, c) = (saved[t * n_payers + p], paid[t * n_payers + p]);
-            savings += s * f;
-            cost += c * f;
-            paybacks.add(t, s - c, f);
-        }
-        by_payer.push(Flows {
-            cost,
-            savings,
-            net: savings - cost,
-        });
-        each.push(paybacks);
-    }
+    let mut program = Program::new(streams, n_payers, with_budget, &mut scratch.yearly, &mut scratch.cells);
+    // With one payer in the perspective, its paybacks are the perspective's.
+    let mut included = (0..n_payers).filter(|&p| frame.included[p]);
+    let only = match (included.next(), included.next()) {
+        (Some(p), None) => Some(p),
+        _ => None,
+    };
+    let perspective = &mut scratch.perspective;
+    perspective.clear();
+    perspective.resize(if only.is_none() { n } else { 0 }, (-0.0, -0.0));
+
+    // Each payer's sums and paybacks, over cycles in order.
+    let mut before_cost = Vec::with_capacity(if with_status_quo { n_payers } else { 0 });
+    let mut after_cost = Vec::with_capacity(n_payers);
+    let mut by_payer = Vec::with_capacity(n_payers);
+    let mut payer_payback = Vec::with_capacity(n_payers);
     let mut all = Paybacks::default();
-    for (t, (saved, paid)) in saved
-        .chunks_exact(n_payers.max(1))
-        .zip(paid.chunks_exact(n_payers.max(1)))
-        .take(n)
-        .enumerate()
-    {
-        let s: f64 = (0..n_payers).filter(|p| frame.included[*p]).map(|p| saved[p]).sum();
-        let c: f64 = (0..n_payers).filter(|p| frame.included[*p]).map(|p| paid[p]).sum();
-        all.add(t, s - c, cf[t]);
+    let saved = &mut scratch.saved;
+    saved.resize(n, 0.0);
+    for p in 0..n_payers {
+        let sums = payer_sums(&before, &after, p, cf, saved);
+        if frame.included[p] && only.is_none() {
+            for ((t, x), &s) in perspective.iter_mut().enumerate().zip(saved.iter()) {
+                x.0 += s;
+                x.1 += after.paid(t, p);
+            }
+        }
+        program.add(frame, &after, saved, p);
+        if with_status_quo {
+            before_cost.push(sums.before);
+        }
+        after_cost.push(sums.after);
+        by_payer.push(sums.flows);
+        payer_payback.push(sums.paybacks.finish());
+        if only == Some(p) {
+            all = sums.paybacks;
+        }
+    }
+    for (t, (&(s, c), &f)) in perspective.iter().zip(cf).enumerate() {
+        all.add(t, s - c, f);
     }
     let included = |p: &usize| frame.included[*p];
     let savings: f64 = (0..by_payer.len()).filter(included).map(|p| by_payer[p].savings).sum();
@@ -377,35 +424,50 @@ fn compare_at(
     } else {
         (None, None)
     };
-    let payback = all.finish();
-    let payer_payback = each.iter().map(Paybacks::finish).collect();
 
+    // Each outcome's present values, over cycles in order.
     let of = &factors.outcome[..n];
-    let incremental_outcomes: Vec<f64> = (0..streams.outcomes.nrows())
-        .map(|o| {
-            (0..n)
-                .map(|t| difference(streams.outcomes[(o, t)], status_quo.outcomes[(o, t)]) * of[t])
-                .sum()
-        })
-        .collect();
+    let rows = streams.outcomes.nrows();
+    let (was, is) = (status_quo.outcomes.as_slice(), streams.outcomes.as_slice());
+    let mut before_outcomes = Vec::with_capacity(if with_status_quo { rows } else { 0 });
+    let mut after_outcomes = Vec::with_capacity(rows);
+    let mut incremental_outcomes = Vec::with_capacity(rows);
+    for o in 0..rows {
+        let (pv_before, pv_after, d) = outcome_sums(was, is, rows, o, of);
+        if with_status_quo {
+            before_outcomes.push(pv_before);
+        }
+        after_outcomes.push(pv_after);
+        incremental_outcomes.push(d);
+    }
     let icer = incremental_outcomes
         .iter()
         .map(|&d| if d != 0.0 { Some(-npv / d) } else { None })
         .collect();
 
-    let program = program(frame, factors, streams, &saved, start_year, with_budget);
+    let program = program.finish(&factors.cost, start_year);
     SCRATCH.with(|cell| {
         if let Ok(mut s) = cell.try_borrow_mut() {
-            *s = (saved, paid);
+            *s = scratch;
         }
     });
-    ComparisonFigures {
+    let status_quo = with_status_quo.then(|| ArmFigures {
+        cost: in_perspective(frame, &before_cost),
+        cost_by_payer: before_cost,
+        outcomes: before_outcomes,
+    });
+    let arm = ArmFigures {
+        cost: in_perspective(frame, &after_cost),
+        cost_by_payer: after_cost,
+        outcomes: after_outcomes,
+    };
+    let comparison = ComparisonFigures {
         savings,
         intervention_cost: cost,
         npv,
         bcr,
         roi,
-        payback,
+        payback: all.finish(),
         by_payer,
         payer_payback,
         incremental_outcomes,
@@ -415,7 +477,59 @@ fn compare_at(
         break_even: BreakEven::default(),
         npv_by_effect_scale: Vec::new(),
         sroi_npv: None,
+    };
+    (status_quo, arm, comparison)
+}
+
+/// One payer's sums over the cycles of a comparison.
+struct PayerSums {
+    /// The status quo's costs, the intervention's own included.
+    before: f64,
+    /// The arm's costs, the intervention's own included.
+    after: f64,
+    flows: Flows,
+    paybacks: Paybacks,
+}
+
+/// The sums of payer `p` over the cycles, in order; its care savings by cycle go to `saved`.
+#[inline(never)]
+fn payer_sums(before: &Costs, after: &Costs, p: usize, cf: &[f64], saved: &mut [f64]) -> PayerSums {
+    let (mut arm_before, mut arm_after) = (-0.0, -0.0);
+    let (mut savings, mut cost, mut paybacks) = (-0.0, -0.0, Paybacks::default());
+    for ((t, &f), saved) in cf.iter().enumerate().zip(saved) {
+        let (was, care, c) = (before.care(t, p), after.care(t, p), after.paid(t, p));
+        let s = difference(was, care);
+        arm_before += (was + before.paid(t, p)) * f;
+        arm_after += (care + c) * f;
+        savings += s * f;
+        cost += c * f;
+        paybacks.add(t, s - c, f);
+        *saved = s;
     }
+    PayerSums {
+        before: arm_before,
+        after: arm_after,
+        flows: Flows {
+            cost,
+            savings,
+            net: savings - cost,
+        },
+        paybacks,
+    }
+}
+
+/// Outcome `o`'s present values over the cycles, in order: of the status
+/// quo (`was`), of the arm (`is`), and of the arm's increment.
+#[inline(never)]
+fn outcome_sums(was: &[f64], is: &[f64], rows: usize, o: usize, factors: &[f64]) -> (f64, f64, f64) {
+    let (mut before, mut after, mut increment) = (-0.0, -0.0, -0.0);
+    for (t, &f) in factors.iter().enumerate() {
+        let (x, y) = (was[t * rows + o], is[t * rows + o]);
+        before += x * f;
+        after += y * f;
+        increment += difference(y, x) * f;
+    }
+    (before, after, increment)
 }
 
 /// `a − b`, with differences at the level of rounding (at most 1e-12 of the
@@ -506,72 +620,100 @@ pub fn payback(net: &[f64]) -> Option<f64> {
     crossing.finish()
 }
 
-fn program(
-    frame: &Frame,
-    factors: &Factors,
-    streams: &ArmStreams,
-    saved: &[f64],
-    start_year: i32,
-    with_budget: bool,
-) -> ProgramFigures {
-    let participant = &streams.intervention;
-    let (program_years, cpy, fixed) = match &streams.program {
-        Some(p) => (p.years, p.children_per_year, p.fixed_costs.as_slice()),
-        None => (1, 1.0, &[][..]),
-    };
-    let years = program_years as usize;
-    let (n_payers, n) = (participant.nrows(), participant.ncols());
-    let n_years = years + n.saturating_sub(1);
-    // budget[y·n_payers + p]: calendar year y, payer p.
-    let mut budget = vec![Flows::default(); n_years * n_payers];
-    let participant = participant.as_slice();
-    for y in 0..years {
-        for (p, flows) in budget[y * n_payers..(y + 1) * n_payers].iter_mut().enumerate() {
-            flows.cost += fixed.get(p).copied().unwrap_or(0.0);
+/// The program view of a comparison, a payer at a time: every yearly
+/// cohort, shifted in calendar time.
+struct Program<'a> {
+    years: u32,
+    children_per_year: f64,
+    fixed: &'a [f64],
+    /// The perspective's undiscounted flows by calendar year.
+    yearly: &'a mut Vec<Flows>,
+    /// One payer's undiscounted flows by calendar year.
+    cells: &'a mut Vec<Flows>,
+    /// Every payer's undiscounted flows, indexed `[year][payer]`, when asked for.
+    budget: Option<Vec<Vec<Flows>>>,
+}
+
+impl<'a> Program<'a> {
+    fn new(
+        streams: &'a ArmStreams,
+        n_payers: usize,
+        with_budget: bool,
+        yearly: &'a mut Vec<Flows>,
+        cells: &'a mut Vec<Flows>,
+    ) -> Self {
+        let (years, children_per_year, fixed) = match &streams.program {
+            Some(p) => (p.years, p.children_per_year, p.fixed_costs.as_slice()),
+            None => (1, 1.0, &[][..]),
+        };
+        let n_cycles = streams.n_cycles();
+        let n_years = years as usize + n_cycles.saturating_sub(1);
+        let zero = Flows {
+            cost: -0.0,
+            savings: -0.0,
+            net: 0.0,
+        };
+        yearly.clear();
+        yearly.resize(n_years, zero);
+        Program {
+            years,
+            children_per_year,
+            fixed,
+            yearly,
+            cells,
+            budget: with_budget.then(|| vec![vec![Flows::default(); n_payers]; n_years]),
         }
+    }
+
+    /// Adds payer `p`, whose care savings by cycle are `saved`.
+    fn add(&mut self, frame: &Frame, costs: &Costs, saved: &[f64], p: usize) {
+        let included = frame.included[p];
+        if !included && self.budget.is_none() {
+            return;
+        }
+        let cpy = self.children_per_year;
+        let fixed = self.fixed.get(p).copied().unwrap_or(0.0);
+        let cells = &mut *self.cells;
+        cells.clear();
+        cells.resize(self.yearly.len(), Flows::default());
         // Cycle t of the children who start in year y falls in calendar year y + t.
-        let cycles = participant
-            .chunks_exact(n_payers.max(1))
-            .zip(saved.chunks_exact(n_payers.max(1)));
-        for (t, (paid, saved)) in cycles.enumerate().take(n) {
-            let year = &mut budget[(y + t) * n_payers..(y + t + 1) * n_payers];
-            for ((flows, &paid), &saved) in year.iter_mut().zip(paid).zip(saved) {
-                flows.cost += cpy * paid;
+        for y in 0..self.years as usize {
+            cells[y].cost += fixed;
+            for (t, (flows, &saved)) in cells[y..].iter_mut().zip(saved).enumerate() {
+                flows.cost += cpy * costs.participant(t, p);
                 flows.savings += cpy * saved;
             }
         }
+        for (year, (flows, yearly)) in cells.iter_mut().zip(self.yearly.iter_mut()).enumerate() {
+            flows.net = flows.savings - flows.cost;
+            if let Some(budget) = &mut self.budget {
+                budget[year][p] = *flows;
+            }
+            if included {
+                yearly.cost += flows.cost;
+                yearly.savings += flows.savings;
+            }
+        }
     }
-    for flows in &mut budget {
-        flows.net = flows.savings - flows.cost;
-    }
-    let factors = &factors.cost[..n_years];
-    let total = |f: fn(&Flows) -> f64| -> f64 {
-        let yearly = (0..n_years).map(|y| -> f64 {
-            budget[y * n_payers..(y + 1) * n_payers]
-                .iter()
-                .zip(&frame.included)
-                .filter(|(_, i)| **i)
-                .map(|(x, _)| f(x))
-                .sum()
-        });
-        yearly.zip(factors).map(|(x, y)| x * y).sum()
-    };
-    let (cost, savings) = (total(|f| f.cost), total(|f| f.savings));
-    ProgramFigures {
-        children: cpy * f64::from(program_years),
-        years: program_years,
-        children_per_year: cpy,
-        start_year,
-        cost,
-        savings,
-        npv: savings - cost,
-        budget: if with_budget {
-            (0..n_years)
-                .map(|y| budget[y * n_payers..(y + 1) * n_payers].to_vec())
-                .collect()
-        } else {
-            Vec::new()
-        },
+
+    /// The program's figures, once every payer is added.
+    fn finish(self, factors: &[f64], start_year: i32) -> ProgramFigures {
+        let (mut cost, mut savings) = (-0.0, -0.0);
+        for (flows, &f) in self.yearly.iter().zip(factors) {
+            cost += flows.cost * f;
+            savings += flows.savings * f;
+        }
+        let cpy = self.children_per_year;
+        ProgramFigures {
+            children: cpy * f64::from(self.years),
+            years: self.years,
+            children_per_year: cpy,
+            start_year,
+            cost,
+            savings,
+            npv: savings - cost,
+            budget: self.budget.unwrap_or_default(),
+        }
     }
 }
 
