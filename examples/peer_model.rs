@@ -2,15 +2,18 @@
 //! figures printed in the same form: a cohort base case, a cohort PSA of
 //! 1 000 draws (the median of 21 runs), and a microsimulation of 100 000
 //! children × 80 cycles × 2 arms (the median of five runs). The cohort
-//! parts time what the peers time (the tables, trace and costs of both
-//! arms; in the PSA, for parameters drawn before the clock starts, the
-//! draws side by side as a PSA runs them) and,
-//! beside it, a whole `Simulation::run`: the base case's break-even
-//! searches run the cohort many times more, and a PSA run also draws the
-//! parameters, keeps every figure of every draw and the expected streams,
-//! and summarises them. Run it beside the peers' own scripts
-//! (`../shared/peers/`) on the same machine and compare the ratios;
-//! `scripts/peer_compare.sh` does both in one go and prints the table.
+//! parts time what the peers time: the tables, trace and costs of both
+//! arms (each arm's discounted cost by payer and its outcomes, where the
+//! peers compute each arm's cost); in the PSA, for parameters drawn
+//! before the clock starts, the draws side by side as a PSA runs them.
+//! Beside it, a whole `Simulation::run`: the base case adds the
+//! comparisons and break-even searches, which run the cohort many times
+//! more, and a PSA run also draws the parameters, keeps every figure of
+//! every draw (the comparisons and paybacks too) and the expected
+//! streams, and summarises them. Run it beside
+//! the peers' own scripts (`../shared/peers/`) on the same machine and
+//! compare the ratios; `scripts/peer_compare.sh` does both in one go and
+//! prints the table.
 //!
 //! ```sh
 //! cargo run --release --example peer_model                 # all parts, printed as the peers print
@@ -24,7 +27,7 @@
 use std::error::Error;
 use std::time::Instant;
 
-use lifecost::economics::{self, Frame};
+use lifecost::economics::{self, ArmFigures, Frame};
 use lifecost::engine::cohort;
 use lifecost::model::Model;
 use lifecost::{Engine, RunResult, Scenario, Simulation, draw_values};
@@ -66,16 +69,11 @@ fn timed<T>(
 }
 
 /// The peers' work for the draws of parameter `values`: the tables, trace
-/// and costs of both arms in `frame`, programs starting in `start_years`
-/// (with the program's budget per year when `budget`); each draw's status
+/// and costs of both arms in `frame` (each arm's discounted cost by payer
+/// and outcomes, as the peers compute each arm's cost); each draw's status
 /// quo cost. The draws run side by side, as a PSA runs them
 /// ([`cohort::run_many`]).
-fn peers_work(
-    scenario: &Scenario,
-    (frame, start_years): (&Frame, &[i32]),
-    values: &[Vec<f64>],
-    budget: bool,
-) -> Result<Vec<f64>, Box<dyn Error>> {
+fn peers_work(scenario: &Scenario, frame: &Frame, values: &[Vec<f64>]) -> Result<Vec<f64>, Box<dyn Error>> {
     let mut models: Vec<Model> = Vec::with_capacity(cohort::LANES);
     let mut costs = Vec::with_capacity(values.len());
     for values in values.chunks(cohort::LANES) {
@@ -88,7 +86,7 @@ fn peers_work(
         }
         for streams in cohort::run_many(&models[..values.len()], 1.0) {
             let streams = streams?;
-            let (arms, _) = economics::draw_figures(frame, &streams, start_years, budget);
+            let arms: Vec<ArmFigures> = streams.iter().map(|s| economics::arm_figures(frame, s)).collect();
             cohort::recycle(streams);
             costs.push(arms[0].cost);
         }
@@ -130,11 +128,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         // The peers' work: the base case's tables, trace and costs of both arms.
         let values = [scenario.base_values()];
         let frame = Frame::new(&scenario, scenario.perspective());
-        let start_years = scenario.start_years();
         let start = Instant::now();
         let mut cost = f64::NAN;
         for _ in 0..reps {
-            cost = peers_work(&scenario, (&frame, &start_years), &values, true)?[0];
+            cost = peers_work(&scenario, &frame, &values)?[0];
         }
         let per_run = start.elapsed().as_secs_f64() / f64::from(reps);
         // A whole run adds the break-even searches and the result's tables.
@@ -162,13 +159,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         // both arms, the draws in parallel.
         let sampled: Vec<Vec<f64>> = (0..draws).map(|d| draw_values(&scenario, 1, d)).collect();
         let frame = Frame::new(&scenario, scenario.perspective());
-        let start_years = scenario.start_years();
         // Runs of a few milliseconds on a shared machine: the median of 21, each timed whole.
         let (t, times, costs) = timed(PSA_RUNS, || {
             let costs = sampled
                 // Blocks of 16 draws to a task, as a PSA hands them out.
                 .par_chunks(16)
-                .map(|values| peers_work(&scenario, (&frame, &start_years), values, false).map_err(|e| e.to_string()))
+                .map(|values| peers_work(&scenario, &frame, values).map_err(|e| e.to_string()))
                 .collect::<Result<Vec<Vec<f64>>, String>>()?;
             Ok(costs.concat())
         })?;

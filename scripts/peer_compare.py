@@ -116,10 +116,10 @@ def lifecost(out):
     if "cohort" in c:
         row["cohort_s"] = c["cohort"]["seconds"]
         row["cohort_cost"] = c["cohort"]["mean_cost"]
-        row["notes"].append("cohort base case: tables, trace and costs of both arms, as the peers; mean of %d runs"
-                            % c["cohort"]["reps"])
+        row["notes"].append("cohort base case: tables, trace and costs of both arms (each arm's discounted cost "
+                            "by payer and outcomes), as the peers; mean of %d runs" % c["cohort"]["reps"])
         if "whole_run_seconds" in c["cohort"]:
-            row["notes"].append("a whole base-case run, break-even searches included: %.3f ms"
+            row["notes"].append("a whole base-case run, comparisons and break-even searches included: %.3f ms"
                                 % (1e3 * c["cohort"]["whole_run_seconds"]))
     if "cohort_psa" in c:
         row["psa_ms"] = c["cohort_psa"]["ms_per_draw"]
@@ -127,8 +127,9 @@ def lifecost(out):
                             "of both arms, as the peers; median of %d runs" % c["cohort_psa"]["runs"])
         whole = c["cohort_psa"].get("whole_run")
         if whole:
-            row["notes"].append("a whole PSA run, parameter draws, every draw's figures and the summaries "
-                                "included: %.4f ms per draw" % whole["ms_per_draw"])
+            row["notes"].append("a whole PSA run, parameter draws, every draw's figures (comparisons and paybacks "
+                                "too) and the summaries included: %.4f ms per draw"
+                                % whole["ms_per_draw"])
     if "micro" in m:
         row["micro_ns"] = m["micro"]["ns_per_person_cycle"]
         row["micro_cost"] = m["micro"]["mean_cost"]

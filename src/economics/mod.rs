@@ -223,7 +223,7 @@ fn in_perspective(frame: &Frame, x: &[f64]) -> f64 {
 /// Per-arm figures.
 pub fn arm_figures(frame: &Frame, streams: &ArmStreams) -> ArmFigures {
     let n = streams.n_cycles();
-    arm_figures_at(frame, &frame.factors(n, n), streams)
+    with_factors(frame, n, n, |factors| arm_figures_at(frame, factors, streams))
 }
 
 fn arm_figures_at(frame: &Frame, factors: &Factors, streams: &ArmStreams) -> ArmFigures {
