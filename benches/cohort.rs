@@ -69,6 +69,28 @@ fn draw_parts(c: &mut Criterion) {
         group.bench_function(format!("{name}: cohort engine"), |b| {
             b.iter(|| cohort::run(&model, 1.0).expect("runs"))
         });
+        // As a PSA runs its draws: side by side where they have one shape, each
+        // compiled into the memory of the one before. Per iteration, LANES draws.
+        let draws: Vec<Vec<f64>> = (0..cohort::LANES as u64)
+            .map(|d| lifecost::draw_values(&scenario, 1, d))
+            .collect();
+        let mut models: Vec<Model> = draws
+            .iter()
+            .map(|v| Model::compile_lean(&scenario, v).expect("compiles"))
+            .collect();
+        group.bench_function(
+            format!("{name}: recompile and run {} draws side by side", cohort::LANES),
+            |b| {
+                b.iter(|| {
+                    for (model, values) in models.iter_mut().zip(&draws) {
+                        model.recompile_lean(&scenario, values).expect("compiles");
+                    }
+                    for streams in cohort::run_many(&models, 1.0) {
+                        cohort::recycle(streams.expect("runs"));
+                    }
+                })
+            },
+        );
         let streams = cohort::run(&model, 1.0).expect("runs");
         let frame = Frame::new(&scenario, scenario.perspective());
         let start_years = scenario.start_years();
