@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Reads one run of scripts/peer_compare.sh (its --out folder) and prints the table.
 
+With --rounds K > 1 the folder holds round-1 .. round-K, each a full set of every tool's
+runs; each figure in the table is then the median of a tool's K rounds (its costs and notes
+are those of its first round), and the ratios of every round are listed below it.
+
 Sources per tool, in the run folder:
   lifecost   lifecost_{cohort,micro}.log   (JSON printed by `peer_model --json`)
   heormodel  result_heormodel_cohort_cohort_psa.json, result_heormodel_micro.json
@@ -230,6 +234,20 @@ def machine():
             "kernel": platform.release(), "load_avg": " ".join(load)}
 
 
+def median_row(rows):
+    """One tool's row over rounds: each figure the median of the rounds that have it (the
+    lower middle of an even number), the rest from the first round that ran."""
+    ran = [r for r in rows if r["ran"]]
+    if not ran:
+        return rows[0]
+    row = dict(ran[0])
+    for key, *_ in COLUMNS:
+        values = sorted(r[key] for r in ran if r[key] is not None)
+        row[key] = values[(len(values) - 1) // 2] if values else None
+    row["errors"] = [e for r in ran for e in r["errors"]]
+    return row
+
+
 def fmt(value, col):
     key, _, unit, scale, dec = col
     if value is None:
@@ -262,11 +280,14 @@ def main():
     ap.add_argument("--setup-seconds", default="0")
     ap.add_argument("--notes")
     ap.add_argument("--reference")
+    ap.add_argument("--rounds", type=int, default=1)
     a = ap.parse_args()
     out = a.out
     ref = reference_costs(a.reference)
-    ours = lifecost(out)
-    peers = [p for p in (heormodel(out), pyheor(out), base_r(out)) if p["ran"]]
+    dirs = [out] if a.rounds <= 1 else [os.path.join(out, "round-%d" % r) for r in range(1, a.rounds + 1)]
+    rounds = [[lifecost(d), heormodel(d), pyheor(d), base_r(d)] for d in dirs]
+    ours, *others = [median_row(rows) for rows in zip(*rounds)]
+    peers = [p for p in others if p["ran"]]
     mach = machine()
 
     print("== Peer comparison: five-state reference model (peer-model.md) ==")
@@ -304,6 +325,16 @@ def main():
     print(table(body, header))
     print("(x): peer / lifecost, so above 1 means lifecost is faster or smaller; the last row: the")
     print("fastest peer of each column against lifecost. Peak RSS: GNU time -v on the microsim process.")
+    if len(rounds) > 1:
+        print("Each figure is the median of %d rounds, each round every tool's runs one after another." % len(rounds))
+        print("Fastest peer / lifecost in each round:")
+        for col in COLUMNS:
+            by_round = []
+            for ours_r, *others_r in rounds:
+                have = [p for p in others_r if p["ran"] and p[col[0]] is not None]
+                r = ratio(min(p[col[0]] for p in have), ours_r[col[0]]) if have else None
+                by_round.append(fmt_ratio(r) or "-")
+            print("  %-24s %s" % (col[1], ", ".join(by_round)))
     print()
 
     print("Agreement: mean discounted cost per child against the exact values of peer-model.md")

@@ -8,6 +8,8 @@
 #   --quick          skip pyheor's cohort PSA (~55 ms per draw, about a minute alone)
 #   --skip TOOL      do not run TOOL: lifecost, heormodel, pyheor or base_r (repeatable)
 #   --threads N      RAYON_NUM_THREADS for lifecost (default: all cores)
+#   --rounds K       run every tool K times, round after round, and report each figure as the
+#                    median of its K rounds, with the ratios of every round (default: 1)
 #   --setup-only     set the peers up (venv, R, GNU time) and stop
 #   --no-setup       use what is there; a peer whose set-up is missing is reported as skipped
 #   --out DIR        where logs, result JSON files and the report go
@@ -33,6 +35,7 @@ quick=0
 setup=1
 setup_only=0
 threads=""
+rounds=1
 out=""
 skip=" "
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
         --quick) quick=1 ;;
         --skip) shift; skip+="${1:?--skip needs a tool} " ;;
         --threads) shift; threads="${1:?--threads needs a number}" ;;
+        --rounds) shift; rounds="${1:?--rounds needs a number}" ;;
         --setup-only) setup_only=1 ;;
         --no-setup) setup=0 ;;
         --out) shift; out="${1:?--out needs a folder}" ;;
@@ -50,6 +54,10 @@ while [ $# -gt 0 ]; do
     shift
 done
 skipped() { [[ "$skip" == *" $1 "* ]]; }
+if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+    echo "peer_compare: --rounds needs a whole number of at least 1, not $rounds" >&2
+    exit 2
+fi
 
 log() { printf '[peer_compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -126,70 +134,84 @@ export PEER_OUT="$out" PYTHONDONTWRITEBYTECODE=1
 have_gnu_time=0
 [ -x /usr/bin/time ] && /usr/bin/time -v true 2>/dev/null && have_gnu_time=1
 
-# run NAME CMD...: stdout to NAME.log, stderr to NAME.err, GNU time's report to NAME.time
+# run NAME CMD...: stdout to NAME.log, stderr to NAME.err, GNU time's report to NAME.time, in
+# the round's folder
+rdir="$out"
 run() {
     local name="$1"; shift
     log "running $name: $*"
     local rc=0
     if [ "$have_gnu_time" = 1 ]; then
-        /usr/bin/time -v -o "$out/$name.time" "$@" >"$out/$name.log" 2>"$out/$name.err" || rc=$?
+        /usr/bin/time -v -o "$rdir/$name.time" "$@" >"$rdir/$name.log" 2>"$rdir/$name.err" || rc=$?
     else
-        "$@" >"$out/$name.log" 2>"$out/$name.err" || rc=$?
+        "$@" >"$rdir/$name.log" 2>"$rdir/$name.err" || rc=$?
     fi
-    echo "$rc" >"$out/$name.rc"
+    echo "$rc" >"$rdir/$name.rc"
     if [ "$rc" != 0 ]; then
         log "$name failed (exit $rc); last lines of its stderr:"
-        tail -n 5 "$out/$name.err" >&2 || true
+        tail -n 5 "$rdir/$name.err" >&2 || true
     fi
 }
 
+bin=""
 if ! skipped lifecost; then
     log "building lifecost's example peer_model (release)"
     if (cd "$ROOT" && cargo build --release --example peer_model --quiet) >&2; then
         bin="$ROOT/target/release/examples/peer_model"
         if [ -n "$threads" ]; then export RAYON_NUM_THREADS="$threads"; fi
-        run lifecost_cohort "$bin" --json cohort cohort_psa
-        run lifecost_micro "$bin" --json micro
     else
         notes+=("lifecost: cargo build --release --example peer_model failed; peers only")
     fi
 fi
-
+if [ "$quick" = 1 ] && ! skipped pyheor; then notes+=("--quick: pyheor's cohort PSA not run"); fi
 py="$VENV/bin/python"
-if ! skipped heormodel; then
-    if [ -x "$py" ]; then
-        run heormodel_cohort "$py" "$PEERS_DIR/bench_heormodel.py" cohort cohort_psa
-        run heormodel_micro "$py" "$PEERS_DIR/bench_heormodel.py" micro
-    else
-        notes+=("heormodel skipped: no venv at $VENV")
+for round in $(seq 1 "$rounds"); do
+    if [ "$rounds" -gt 1 ]; then
+        rdir="$out/round-$round"
+        mkdir -p "$rdir"
+        export PEER_OUT="$rdir"
+        log "round $round of $rounds"
     fi
-fi
-if ! skipped pyheor; then
-    if [ -x "$py" ]; then
-        if [ "$quick" = 1 ]; then
-            notes+=("--quick: pyheor's cohort PSA not run")
-            run pyheor_cohort "$py" "$PEERS_DIR/bench_pyheor.py" cohort
+    if [ -n "$bin" ]; then
+        run lifecost_cohort "$bin" --json cohort cohort_psa
+        run lifecost_micro "$bin" --json micro
+    fi
+
+    if ! skipped heormodel; then
+        if [ -x "$py" ]; then
+            run heormodel_cohort "$py" "$PEERS_DIR/bench_heormodel.py" cohort cohort_psa
+            run heormodel_micro "$py" "$PEERS_DIR/bench_heormodel.py" micro
         else
-            run pyheor_cohort "$py" "$PEERS_DIR/bench_pyheor.py" cohort cohort_psa
+            if [ "$round" = 1 ]; then notes+=("heormodel skipped: no venv at $VENV"); fi
         fi
-        run pyheor_micro "$py" "$PEERS_DIR/bench_pyheor.py" micro
-    else
-        notes+=("pyheor skipped: no venv at $VENV")
     fi
-fi
-if ! skipped base_r; then
-    if command -v Rscript >/dev/null 2>&1; then
-        run base_r_cohort Rscript "$PEERS_DIR/bench_base_r.R" cohort cohort_psa
-        run base_r_micro Rscript "$PEERS_DIR/bench_base_r.R" micro
-    else
-        notes+=("base R skipped: Rscript not found")
+    if ! skipped pyheor; then
+        if [ -x "$py" ]; then
+            if [ "$quick" = 1 ]; then
+                run pyheor_cohort "$py" "$PEERS_DIR/bench_pyheor.py" cohort
+            else
+                run pyheor_cohort "$py" "$PEERS_DIR/bench_pyheor.py" cohort cohort_psa
+            fi
+            run pyheor_micro "$py" "$PEERS_DIR/bench_pyheor.py" micro
+        else
+            if [ "$round" = 1 ]; then notes+=("pyheor skipped: no venv at $VENV"); fi
+        fi
     fi
-fi
+    if ! skipped base_r; then
+        if command -v Rscript >/dev/null 2>&1; then
+            run base_r_cohort Rscript "$PEERS_DIR/bench_base_r.R" cohort cohort_psa
+            run base_r_micro Rscript "$PEERS_DIR/bench_base_r.R" micro
+        else
+            if [ "$round" = 1 ]; then notes+=("base R skipped: Rscript not found"); fi
+        fi
+    fi
+done
 
 # ---------------------------------------------------------------- report
 notes_file="$out/notes.txt"
 : >"$notes_file"
 for n in "${notes[@]+"${notes[@]}"}"; do echo "$n" >>"$notes_file"; done
 "$PYTHON" "$ROOT/scripts/peer_compare.py" --out "$out" --setup-seconds "$setup_seconds" \
-    --notes "$notes_file" --reference "$PEERS_DIR/../reference/peer-model.md" | tee "$out/report.txt"
+    --notes "$notes_file" --reference "$PEERS_DIR/../reference/peer-model.md" --rounds "$rounds" |
+    tee "$out/report.txt"
 log "logs, result files and report.txt in $out"
