@@ -627,11 +627,8 @@ struct Vectors {
     enrolled: Vec<f64>,
     enrolled_at: Vec<usize>,
     /// Per sub-cohort and draw: whether anyone joined it.
-    joined: Vec<[bool; MAX_LANES]>,
+    joined: Vec<[bool; LANES]>,
 }
-
-/// Most draws run side by side.
-const MAX_LANES: usize = LANES;
 
 /// `v` as the values of `L` draws side by side.
 #[inline]
@@ -725,7 +722,7 @@ fn run_group<const L: usize>(
                 }
                 rest_active |= v.rest.iter().any(|&r| r != 0.0);
                 let mass: [f64; L] = std::array::from_fn(|l| joined.iter().map(|x| x[l]).sum());
-                let mut anyone = [false; MAX_LANES];
+                let mut anyone = [false; LANES];
                 for l in 0..L {
                     anyone[l] = mass[l] > 0.0;
                     if anyone[l] {
