@@ -82,9 +82,7 @@ fn draw_parts(c: &mut Criterion) {
             format!("{name}: recompile and run {} draws side by side", cohort::LANES),
             |b| {
                 b.iter(|| {
-                    for (model, values) in models.iter_mut().zip(&draws) {
-                        model.recompile_lean(&scenario, values).expect("compiles");
-                    }
+                    Model::recompile_many(&mut models, &scenario, &draws).expect("compiles");
                     for streams in cohort::run_many(&models, 1.0) {
                         cohort::recycle(streams.expect("runs"));
                     }

@@ -78,12 +78,7 @@ fn peers_work(scenario: &Scenario, frame: &Frame, values: &[Vec<f64>]) -> Result
     let mut costs = Vec::with_capacity(values.len());
     for values in values.chunks(cohort::LANES) {
         // Each draw compiled into the memory of the draw before, as a PSA compiles them.
-        for (i, values) in values.iter().enumerate() {
-            match models.get_mut(i) {
-                Some(model) => model.recompile_lean(scenario, values)?,
-                None => models.push(Model::compile_lean(scenario, values)?),
-            }
-        }
+        Model::recompile_many(&mut models, scenario, values)?;
         for streams in cohort::run_many(&models[..values.len()], 1.0) {
             let streams = streams?;
             let arms: Vec<ArmFigures> = streams.iter().map(|s| economics::arm_figures(frame, s)).collect();

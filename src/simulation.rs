@@ -656,7 +656,7 @@ impl<'a> Simulation<'a> {
             .clone()
             .map(|d| self.with_overrides(draw_values(self.scenario, self.seed, d)))
             .collect();
-        if self.engine == Engine::Cohort && compile_into(self.scenario, &values, models).is_ok() {
+        if self.engine == Engine::Cohort && Model::recompile_many(models, self.scenario, &values).is_ok() {
             let models = &models[..values.len()];
             let streams = cohort::run_many(models, 1.0);
             return draws
@@ -961,18 +961,6 @@ fn with_draw(e: Error, draw: u64) -> Error {
         }
         other => other,
     }
-}
-
-/// Compiles `scenario` at each set of `values` into `models` (one per
-/// set, the first `values.len()`), reusing the models already there.
-fn compile_into(scenario: &Scenario, values: &[Vec<f64>], models: &mut Vec<Model>) -> Result<()> {
-    for (i, values) in values.iter().enumerate() {
-        match models.get_mut(i) {
-            Some(model) => model.recompile_lean(scenario, values)?,
-            None => models.push(Model::compile_lean(scenario, values)?),
-        }
-    }
-    Ok(())
 }
 
 fn engine_error(scenario: &Scenario, e: EngineError) -> Error {

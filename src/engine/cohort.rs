@@ -298,8 +298,6 @@ struct Vectors {
     /// A sub-cohort's probabilities of staying: the segment's, but in the
     /// rows the sub-cohorts modify.
     stay: Vec<f64>,
-    /// The segment whose probabilities of staying `stay` holds.
-    stay_segment: usize,
     /// The sub-cohorts' distributions and their cycles of enrolment.
     enrolled: Vec<f64>,
     enrolled_at: Vec<usize>,
@@ -372,7 +370,6 @@ fn run_group<const L: usize>(
     v.enrolled.clear();
     v.enrolled_at.clear();
     v.joined.clear();
-    v.stay_segment = usize::MAX;
 
     let mut t = 0;
     while t < n_cycles {
@@ -441,11 +438,8 @@ fn run_group<const L: usize>(
                     stay[s][l] = p;
                 }
             }
-            v.segment = k;
-        }
-        if k != v.stay_segment {
             v.stay.copy_from_slice(&v.segment_stay);
-            v.stay_segment = k;
+            v.segment = k;
         }
         // The cycles until the next change.
         let change = model

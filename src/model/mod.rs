@@ -360,6 +360,28 @@ impl Model {
         Ok(())
     }
 
+    /// Compiles `scenario` at each set of `values` into `models`, the first
+    /// `values.len()` of them: those already there recompiled
+    /// ([`Model::recompile_lean`]), the ones missing added. For callers
+    /// that compile the draws of a scenario a few at a time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::compile`], for the first set of values that fails.
+    pub fn recompile_many(
+        models: &mut Vec<Model>,
+        scenario: &Scenario,
+        values: &[Vec<f64>],
+    ) -> Result<(), ScenarioError> {
+        for (i, values) in values.iter().enumerate() {
+            match models.get_mut(i) {
+                Some(model) => model.recompile_lean(scenario, values)?,
+                None => models.push(Model::compile_lean(scenario, values)?),
+            }
+        }
+        Ok(())
+    }
+
     /// Writes every number of `scenario` at `values` into this model of its shape.
     fn set_values(&mut self, scenario: &Scenario, values: &[f64]) {
         let states = &scenario.states;

@@ -14,7 +14,7 @@ use crate::scenario::CycleCounting;
 /// Rows of states with `x = 0` are skipped. Rows are added in state order
 /// either way, so a modified row equal to its original gives the same bits.
 #[inline]
-pub(super) fn propagate<const MODIFIED: bool>(
+fn propagate<const MODIFIED: bool>(
     view: SegmentView<'_>,
     x: &[f64],
     stay: &[f64],
@@ -141,7 +141,7 @@ pub(super) fn advance_sparse<const MODIFIED: bool, const L: usize>(
 
 /// The share of a cycle counted for a state with `x` at its start and `next` at its end.
 #[inline]
-pub(super) fn counted(counting: CycleCounting, x: f64, next: f64) -> f64 {
+fn counted(counting: CycleCounting, x: f64, next: f64) -> f64 {
     match counting {
         CycleCounting::Beginning => x,
         CycleCounting::End => next,

@@ -34,8 +34,8 @@ pub(super) struct Plan {
     pub(super) cached_probs: Vec<f64>,
     pub(super) cached_stay: Vec<f64>,
     cached_key: Vec<f64>,
-    cached: Vec<bool>,
-    /// Per slot: the time since enrolment its cached row was computed at.
+    /// Per slot: the time since enrolment its cached row was computed at
+    /// (NaN: no row cached yet).
     cached_at: Vec<f64>,
     /// Per slot: the time since enrolment before which every effect acting
     /// on it keeps one strength ([`EffectModel::ratio_at`] is the same for
@@ -131,7 +131,6 @@ impl Plan {
         refill(&mut self.cached_probs, moves, 0.0);
         refill(&mut self.cached_stay, n_slots, 0.0);
         refill(&mut self.cached_key, n_slots * self.max_acting, f64::NAN);
-        refill(&mut self.cached, n_slots, false);
         refill(&mut self.cached_at, n_slots, f64::NAN);
         refill(&mut self.dense_row, n, 0.0);
         refill(&mut self.dense_alt, if n <= DENSE { n_slots * n } else { 0 }, 0.0);
@@ -168,7 +167,7 @@ impl Plan {
             }
             // Every acting effect still at the strength the cached row was computed at.
             let steady = self.steady_until[slot];
-            if self.cached[slot] && self.cached_at[slot] < steady && (d as f64) < steady {
+            if self.cached_at[slot] < steady && (d as f64) < steady {
                 self.slot_of[s] = slot as u32;
                 continue;
             }
@@ -182,7 +181,7 @@ impl Plan {
             }
             self.slot_of[s] = slot as u32;
             let key = &mut self.cached_key[slot * self.max_acting..slot * self.max_acting + acting.len()];
-            if self.cached[slot] && key.iter().zip(&self.thetas).all(|(a, b)| a.to_bits() == b.to_bits()) {
+            if !self.cached_at[slot].is_nan() && key.iter().zip(&self.thetas).all(|(a, b)| a.to_bits() == b.to_bits()) {
                 continue;
             }
             let row = segments.row(k, s);
@@ -217,7 +216,6 @@ impl Plan {
                 self.cached_stay[slot] = self.dense_row[s];
             }
             key.copy_from_slice(&self.thetas);
-            self.cached[slot] = true;
             self.cached_at[slot] = d as f64;
             self.densify(segments, k, s, slot);
         }
