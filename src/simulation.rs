@@ -714,7 +714,7 @@ impl<'a> Simulation<'a> {
                 let out = microsim::run(model, &valuation, options, progress).map_err(|e| engine_error(scenario, e))?;
                 let replicates = out
                     .replicates
-                    .iter()
+                    .par_iter()
                     .map(|(n, streams)| (*n, figures(scenario, &frame, streams)))
                     .collect();
                 Outcome {

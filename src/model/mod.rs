@@ -89,6 +89,17 @@ pub struct InterventionModel {
 }
 
 impl InterventionModel {
+    /// The years from enrolment in which a participant's yearly costs are
+    /// booked: `cost_years`, or none when the intervention costs nothing a
+    /// year (those years would only be priced at zero).
+    pub fn paid_years(&self) -> usize {
+        if self.yearly_costs.iter().any(|&c| c != 0.0) {
+            self.cost_years as usize
+        } else {
+            0
+        }
+    }
+
     /// Whether children of a group starting at `start_age` are enrolled at `age`.
     pub fn enrols_at(&self, start_age: u32, age: u32) -> bool {
         match self.enrol_ages {

@@ -77,21 +77,24 @@ struct Lane<'c> {
     a: usize,
     path: ArmPath,
     counts: &'c mut Counts,
-    /// The first cycle without a paid year of the intervention left.
-    paid_until: usize,
+    /// The first cycle the lane books the quick way: before it, the child
+    /// has paid years of the intervention left ([`Plan::paid_years`]). It is
+    /// past every cycle once the child is absorbed for good.
+    quick_from: usize,
 }
 
 impl<'c> Lane<'c> {
     fn new(shared: &Shared, a: usize, path: ArmPath, counts: &'c mut Counts) -> Self {
-        let paid_until = match (path.enrolled_at, &shared.model.arms[a].intervention) {
-            (Some(k), Some(iv)) => k + iv.cost_years as usize,
-            _ => 0,
+        let quick_from = match path.enrolled_at {
+            _ if path.done => usize::MAX,
+            Some(k) => k + shared.plan.paid_years[a],
+            None => 0,
         };
         Lane {
             a,
             path,
             counts,
-            paid_until,
+            quick_from,
         }
     }
 
@@ -100,47 +103,49 @@ impl<'c> Lane<'c> {
     /// state, `discounted` the discount factors of the cycles added up.
     #[inline(always)]
     fn stay(&mut self, shared: &Shared, (t, cycles): (usize, usize), annual: f64, discounted: f64) {
-        let path = &mut self.path;
-        if path.done {
+        if t < self.quick_from {
+            if !self.path.done {
+                paid_stay(shared, self.a, (t, cycles), &mut self.path, self.counts);
+            }
             return;
         }
-        if t < self.paid_until {
-            paid_stay(shared, self.a, (t, cycles), path, self.counts);
-            return;
-        }
-        path.care += annual * discounted;
+        self.path.care += annual * discounted;
     }
 
     /// Books move `j` of the arms walked, `step` (this arm's, the `j`-th),
     /// in cycle `t` of the child's `n`, as [`book_move`] does, with the
-    /// move's costs read from it, `f` the cycle's discount factor and
-    /// `tail` the rest of the horizon's.
+    /// move's costs and the places of its counts read from it, `f` the
+    /// cycle's discount factor and `tail` the rest of the horizon's.
     ///
     /// A child that stays books its cycles up to `t` as a span too, and
     /// the next span from `t + 1`: the same occupancy as one longer span.
     #[inline(always)]
     fn settle(&mut self, shared: &Shared, (t, n): (usize, usize), (step, j): (&Move, usize), f: f64, tail: &[f64]) {
         let path = &mut self.path;
-        if path.done {
+        if t < self.quick_from {
+            if !path.done {
+                self.counts.occupy(path.state, path.since, t);
+                path.since = t + 1;
+                paid_move(shared, self.a, (t, n), step.next[j], path, self.counts);
+                if path.done {
+                    self.quick_from = usize::MAX;
+                }
+            }
             return;
         }
-        let (s, next) = (path.state, step.next[j]);
-        self.counts.occupy(s, path.since, t);
+        self.counts.span(step.spans[j] as usize, path.since, t);
         path.since = t + 1;
-        if t < self.paid_until {
-            paid_move(shared, self.a, (t, n), next, path, self.counts);
-            return;
-        }
-        let moved = next != s;
-        self.counts.entries[next * self.counts.n_cycles + t] += u64::from(moved);
+        self.counts.entries[step.entries[j] as usize + t] += u64::from(step.entered[j]);
         path.care += step.entry[j] * f;
         path.care += step.annual[j] * f;
+        let next = step.next[j];
         path.state = next;
         if step.absorbs[j] && t + 1 < n {
             // Absorbed for good: the rest of the horizon needs no random numbers.
             self.counts.occupy(next, t + 1, n);
             path.care += shared.valuation.annual[next] * tail[t];
             path.done = true;
+            self.quick_from = usize::MAX;
         }
     }
 }
@@ -174,7 +179,7 @@ fn stay_arm(shared: &Shared, a: usize, t: usize, cycles: usize, path: &mut ArmPa
     if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
         && !model.absorbing[s]
     {
-        for c in t..until.min(k + iv.cost_years as usize) {
+        for c in t..until.min(k + iv.paid_years()) {
             counts.pay_start[c] += 1;
             counts.pay_end[c] += 1;
             path.paid += val.yearly[a] * val.factors[c];
@@ -566,6 +571,9 @@ impl<'a> Walker<'a> {
             entry: [0, 1].map(|j| plan.move_entry[from[j] * n + next[j]]),
             annual: [0, 1].map(|j| plan.move_annual[from[j] * n + next[j]]),
             absorbs: next.map(|s| model.absorbing[s]),
+            entered: [0, 1].map(|j| u8::from(next[j] != from[j])),
+            spans: from.map(|s| place(Counts::spans_row(s, plan.n_cycles))),
+            entries: next.map(|s| place(Counts::entries_row(s, plan.n_cycles))),
         }
     }
 

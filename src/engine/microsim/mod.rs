@@ -147,7 +147,7 @@ impl Counts {
 
     #[inline]
     fn delta_at(&self, s: usize, t: usize) -> usize {
-        s * (self.n_cycles + 2) + t
+        Counts::spans_row(s, self.n_cycles) + t
     }
 
     #[inline]
@@ -158,15 +158,30 @@ impl Counts {
 
     #[inline]
     fn count_entry(&mut self, s: usize, t: usize) {
-        self.entries[s * self.n_cycles + t] += 1;
+        self.entries[Counts::entries_row(s, self.n_cycles) + t] += 1;
     }
 
     /// A child in state `s` at the start of each cycle `from..=until`.
     #[inline]
     fn occupy(&mut self, s: usize, from: usize, until: usize) {
-        let (a, b) = (self.delta_at(s, from), self.delta_at(s, until + 1));
-        self.spans[a] += 1;
-        self.spans[b] -= 1;
+        self.span(Counts::spans_row(s, self.n_cycles), from, until);
+    }
+
+    /// [`Counts::occupy`] with the state's row of `spans` found already.
+    #[inline(always)]
+    fn span(&mut self, row: usize, from: usize, until: usize) {
+        self.spans[row + from] += 1;
+        self.spans[row + until + 1] -= 1;
+    }
+
+    /// Where the spans of state `s` start in `spans`, with `n_cycles` cycles.
+    fn spans_row(s: usize, n_cycles: usize) -> usize {
+        s * (n_cycles + 2)
+    }
+
+    /// Where the entries into state `s` start in `entries`, with `n_cycles` cycles.
+    fn entries_row(s: usize, n_cycles: usize) -> usize {
+        s * n_cycles
     }
 }
 
@@ -323,9 +338,14 @@ pub fn run_with(
             .map(|(arm, counts)| to_streams(model, arm, counts, b.children))
             .collect()
     };
+    // Each replicate's streams on their own: in parallel, in the replicates' order.
+    let (streams, replicates) = rayon::join(
+        || streams_of(&total),
+        || replicates.par_iter().map(|r| (r.children, streams_of(r))).collect(),
+    );
     Ok(MicrosimOutput {
-        streams: streams_of(&total),
-        replicates: replicates.iter().map(|r| (r.children, streams_of(r))).collect(),
+        streams,
+        replicates,
         lifetime_cost,
         children: options.children,
     })
@@ -489,7 +509,7 @@ fn book_move(
         counted(val.annual[s], val.annual[next])
     } * f;
     if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
-        && t - k < iv.cost_years as usize
+        && t - k < iv.paid_years()
     {
         let alive = |x: usize| if model.absorbing[x] { 0.0 } else { 1.0 };
         counts.pay_start[t] += u64::from(!model.absorbing[s]);

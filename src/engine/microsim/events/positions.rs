@@ -104,6 +104,12 @@ pub(super) struct Move {
     pub(super) annual: [f64; 2],
     /// Per arm walked: the destination absorbs.
     pub(super) absorbs: [bool; 2],
+    /// Per arm walked: it enters its destination (1), or stays (0).
+    pub(super) entered: [u8; 2],
+    /// Per arm walked: where, in its [`Counts`](super::super::Counts), the
+    /// spans of the state it leaves start, and the entries of its destination.
+    pub(super) spans: [u32; 2],
+    pub(super) entries: [u32; 2],
 }
 
 /// The joint positions of children whose arms are all settled (offered
