@@ -41,8 +41,8 @@
 //! those `invert` and `coupled` give (worked out by them where the
 //! random number falls close to a change, see `Positions::move_windows`).
 //! Most waits and moves are read off tables of the position by the leading
-//! bits of their random numbers (`Positions::wait_buckets`,
-//! `Positions::buckets`), which hold them only for intervals of numbers
+//! bits of their random numbers (`Kept::waits`,
+//! `Kept::moves`), which hold them only for intervals of numbers
 //! that the thresholds and windows show all give the same one. This walk
 //! is written to take few branches on the random numbers: on this kernel
 //! a mispredicted branch costs as much as the arithmetic of a move.
@@ -448,8 +448,9 @@ impl<'a> Walker<'a> {
                     self.positions.keep(i, position, rows)
                 }
             };
-            let position = &self.positions.known[place];
-            let wait = self.positions.wait((place, position), stretch, &mut numbers, plan);
+            let kept = &self.positions.known[place];
+            let position = &kept.position;
+            let wait = self.positions.wait(kept, stretch, &mut numbers, plan);
             let discounted = plan.sums[t + wait] - plan.sums[t];
             for (lane, &annual) in lanes.iter_mut().zip(&position.annual) {
                 lane.stay(shared, (t, wait), annual, discounted);
@@ -462,7 +463,7 @@ impl<'a> Walker<'a> {
             let moved = t + wait;
             let (r, bits) = uniform(&mut numbers);
             let fallback;
-            let step = match self.positions.bucket(place, position, bits) {
+            let step = match self.positions.bucket(kept, bits) {
                 Some(step) => step,
                 None => {
                     let u = move_number(position, r);

@@ -52,20 +52,20 @@ pub(super) const WINDOWS: usize = 4;
 
 /// Leading bits of the random number of a move, before it is mapped
 /// outside the interval of staying, that sort it into one of `2^MOVE_BITS`
-/// intervals of equal length (see [`Positions::buckets`]).
+/// intervals of equal length (see [`Kept::moves`]).
 const MOVE_BITS: u32 = 8;
 const BUCKETS: usize = 1 << MOVE_BITS;
 
-/// An entry of [`Positions::buckets`] whose interval holds random numbers
+/// An entry of [`Kept::moves`] whose interval holds random numbers
 /// with different moves, or close to a change of one.
 const MIXED: u16 = u16::MAX;
 
 /// Leading bits of the random number of a wait that sort it into one of
-/// `2^WAIT_BITS` intervals of equal length (see [`Positions::wait_buckets`]).
+/// `2^WAIT_BITS` intervals of equal length (see [`Kept::waits`]).
 const WAIT_BITS: u32 = 10;
 const WAIT_BUCKETS: usize = 1 << WAIT_BITS;
 
-/// An entry of [`Positions::wait_buckets`] whose interval holds random
+/// An entry of [`Kept::waits`] whose interval holds random
 /// numbers with different waits, or close to a change of one.
 const MIXED_WAIT: u8 = u8::MAX;
 
@@ -88,6 +88,26 @@ pub(super) struct Position {
     /// [`Positions::to`], and its moves, one per window, in
     /// [`Positions::moves`].
     pub(super) windows: (u32, u32),
+}
+
+/// A position kept in [`Positions`], with its tables of waits and moves
+/// read off by the leading bits of their random numbers.
+pub(super) struct Kept {
+    pub(super) position: Position,
+    /// [`WAIT_BUCKETS`] entries: for the uniforms `r` of a wait in
+    /// `[b / WAIT_BUCKETS, (b + 1) / WAIT_BUCKETS)`, the wait they all give
+    /// when no stretch cuts it short, as [`Positions::waits`] bears it out
+    /// for the least and the greatest `x = 1 − r` of the interval (the wait
+    /// grows as `x` falls), or [`MIXED_WAIT`].
+    waits: [u8; WAIT_BUCKETS],
+    /// [`BUCKETS`] entries: for the random numbers `r` of a move in
+    /// `[b / BUCKETS, (b + 1) / BUCKETS)`, the move they all give (its
+    /// place among the position's moves), or [`MIXED`]. The number `u` the
+    /// move takes is `r` scaled and shifted past the interval of staying,
+    /// which keeps the order of the numbers: when the least and the
+    /// greatest `r` of an interval fall between the same two windows, so
+    /// does every `r` in it, and most moves are read off this table with one load.
+    moves: [u16; BUCKETS],
 }
 
 /// A move from a joint position, for the random numbers between two windows.
@@ -140,7 +160,7 @@ pub(super) struct Positions {
     pub(super) singles: bool,
     n_states: usize,
     n_segments: usize,
-    pub(super) known: Vec<Position>,
+    pub(super) known: Vec<Kept>,
     /// Per position: the rows of the first and the last arm walked (the
     /// same arm when one is).
     pub(super) rows: Vec<[Row; 2]>,
@@ -160,21 +180,6 @@ pub(super) struct Positions {
     /// [`WINDOWS`] with windows above every `u`, so that finding one takes
     /// the same steps from most positions.
     pub(super) moves: Vec<Move>,
-    /// Per position, [`BUCKETS`] entries: for the
-    /// random numbers `r` of a move in `[b / BUCKETS, (b + 1) / BUCKETS)`,
-    /// the move they all give (its place among the position's moves), or
-    /// [`MIXED`]. The number `u` the move takes is `r` scaled and shifted
-    /// past the interval of staying, which keeps the order of the numbers:
-    /// when the least and the greatest `r` of an interval fall between the
-    /// same two windows, so does every `r` in it, and most moves are read
-    /// off this table with one load.
-    buckets: Vec<[u16; BUCKETS]>,
-    /// Per position, [`WAIT_BUCKETS`] entries:
-    /// for the uniforms `r` of a wait in `[b / WAIT_BUCKETS, (b + 1) /
-    /// WAIT_BUCKETS)`, the wait they all give when no stretch cuts it
-    /// short, as `waits` bears it out for the least and the greatest `x = 1 − r`
-    /// of the interval (the wait grows as `x` falls), or [`MIXED_WAIT`].
-    wait_buckets: Vec<[u8; WAIT_BUCKETS]>,
 }
 
 impl Positions {
@@ -200,8 +205,6 @@ impl Positions {
             from: Vec::new(),
             to: Vec::new(),
             moves: Vec::new(),
-            buckets: Vec::new(),
-            wait_buckets: Vec::new(),
         }
     }
 
@@ -238,7 +241,7 @@ impl Positions {
             let last = next.checked_sub(1).filter(|&last| last >= start)?;
             if u < to[last] { None } else { Some(last) }
         };
-        let buckets = by_interval(MIXED, |r| Some(window(move_number(&position, r))? - start));
+        let moves = by_interval(MIXED, |r| Some(window(move_number(&position, r))? - start));
         let thresholds = self
             .waits
             .get(position.waits.0 as usize..position.waits.1 as usize)
@@ -253,10 +256,8 @@ impl Positions {
             let &[below, above] = thresholds.get(k)?;
             ((x <= below) & (x >= above)).then_some(k)
         };
-        let wait_buckets = by_interval(MIXED_WAIT, |r| wait(1.0 - r));
-        self.buckets.push(buckets);
-        self.wait_buckets.push(wait_buckets);
-        self.known.push(position);
+        let waits = by_interval(MIXED_WAIT, |r| wait(1.0 - r));
+        self.known.push(Kept { position, waits, moves });
         self.rows.push(rows);
         if let (Some(slot), Ok(next)) = (self.slots.get_mut(i), u32::try_from(place + 1)) {
             *slot = next;
@@ -358,20 +359,15 @@ impl Positions {
     }
 
     /// The number of cycles, at most `stretch`, before the first in which
-    /// not every arm stays from `position` (at `place` in `known`): as
+    /// not every arm stays from the position `kept`: as
     /// [`wait`](super::wait), with the same random number and the same result, but read
-    /// off [`Positions::wait_buckets`] by the number's leading bits, or else
+    /// off [`Kept::waits`] by the number's leading bits, or else
     /// from the position's thresholds at the place a quick estimate of the
     /// log points to; the log itself is taken only when the thresholds
     /// there do not bear the estimate out.
     #[inline(always)]
-    pub(super) fn wait(
-        &self,
-        (place, position): (usize, &Position),
-        stretch: usize,
-        stream: &mut Stream,
-        plan: &Plan,
-    ) -> usize {
+    pub(super) fn wait(&self, kept: &Kept, stretch: usize, stream: &mut Stream, plan: &Plan) -> usize {
+        let position = &kept.position;
         let Joint { c, inv_ln_c, .. } = position.joint;
         if c >= 1.0 {
             return stretch;
@@ -381,7 +377,7 @@ impl Positions {
         }
         let (r, bits) = uniform(stream);
         let b = (bits >> (53 - WAIT_BITS)) as usize;
-        if let Some(&entry) = self.wait_buckets.get(place).and_then(|table| table.get(b))
+        if let Some(&entry) = kept.waits.get(b)
             && entry != MIXED_WAIT
         {
             return usize::from(entry).min(stretch);
@@ -398,17 +394,17 @@ impl Positions {
         }
     }
 
-    /// The move from `position` (at `place` in `known`) for the move's
-    /// uniform random number with 53 bits `bits` (before it is mapped to
-    /// `u`), if [`Positions::buckets`] holds it.
+    /// The move from the position `kept` for the move's uniform random
+    /// number with 53 bits `bits` (before it is mapped to `u`), if its
+    /// table of moves ([`Kept::moves`]) holds it.
     #[inline(always)]
-    pub(super) fn bucket(&self, place: usize, position: &Position, bits: u64) -> Option<&Move> {
+    pub(super) fn bucket(&self, kept: &Kept, bits: u64) -> Option<&Move> {
         let b = (bits >> (53 - MOVE_BITS)) as usize;
-        let entry = *self.buckets.get(place)?.get(b)?;
+        let entry = *kept.moves.get(b)?;
         if entry == MIXED {
             return None;
         }
-        self.moves.get(position.windows.0 as usize + usize::from(entry))
+        self.moves.get(kept.position.windows.0 as usize + usize::from(entry))
     }
 
     /// The move from `position` for the move's random number `u`, or
