@@ -84,6 +84,11 @@ struct Lane<'c> {
 }
 
 impl<'c> Lane<'c> {
+    /// The first cycle from which every one of `lanes` books the quick way.
+    fn quick_from_all(lanes: &[Lane]) -> usize {
+        lanes.iter().map(|lane| lane.quick_from).max().unwrap_or(0)
+    }
+
     fn new(shared: &Shared, a: usize, path: ArmPath, counts: &'c mut Counts) -> Self {
         let quick_from = match path.enrolled_at {
             _ if path.done => usize::MAX,
@@ -100,53 +105,80 @@ impl<'c> Lane<'c> {
 
     /// Books `cycles` cycles from `t` in which the child stays where it
     /// is, as [`Walker::stay`] does: `annual` is the cost of a cycle in its
-    /// state, `discounted` the discount factors of the cycles added up.
+    /// state, `discounted` the discount factors of the cycles added up, and
+    /// `care` the child's cost so far (kept apart from its path during the
+    /// walk, see [`Walker::walk_lanes`]).
     #[inline(always)]
-    fn stay(&mut self, shared: &Shared, (t, cycles): (usize, usize), annual: f64, discounted: f64) {
+    fn stay(&mut self, shared: &Shared, (t, cycles): (usize, usize), (annual, discounted): (f64, f64), care: &mut f64) {
         if t < self.quick_from {
             if !self.path.done {
+                self.path.care = *care;
                 paid_stay(shared, self.a, (t, cycles), &mut self.path, self.counts);
+                *care = self.path.care;
             }
             return;
         }
-        self.path.care += annual * discounted;
+        *care += annual * discounted;
     }
 
     /// Books move `j` of the arms walked, `step` (this arm's, the `j`-th),
     /// in cycle `t` of the child's `n`, as [`book_move`] does, with the
     /// move's costs and the places of its counts read from it, `f` the
-    /// cycle's discount factor and `tail` the rest of the horizon's.
-    ///
-    /// A child that stays books its cycles up to `t` as a span too, and
-    /// the next span from `t + 1`: the same occupancy as one longer span.
+    /// cycle's discount factor, `tail` the rest of the horizon's and `care`
+    /// the child's cost so far.
     #[inline(always)]
-    fn settle(&mut self, shared: &Shared, (t, n): (usize, usize), (step, j): (&Move, usize), f: f64, tail: &[f64]) {
+    fn settle(
+        &mut self,
+        shared: &Shared,
+        (t, n): (usize, usize),
+        (step, j): (&Move, usize),
+        (f, tail): (f64, &[f64]),
+        care: &mut f64,
+    ) {
         let path = &mut self.path;
         if t < self.quick_from {
             if !path.done {
                 self.counts.occupy(path.state, path.since, t);
                 path.since = t + 1;
+                path.care = *care;
                 paid_move(shared, self.a, (t, n), step.next[j], path, self.counts);
+                *care = path.care;
                 if path.done {
                     self.quick_from = usize::MAX;
                 }
             }
             return;
         }
+        self.count(t, (step, j));
+        *care += step.entry[j] * f;
+        *care += step.annual[j] * f;
+        if step.absorbs[j] && t + 1 < n {
+            self.absorb(shared, (t, n), tail, care);
+        }
+    }
+
+    /// Books the counts of move `j` of the arms walked, `step`, in cycle
+    /// `t`, and moves the child. A child that stays books its cycles up to
+    /// `t` as a span too, and the next span from `t + 1`: the same
+    /// occupancy as one longer span.
+    #[inline(always)]
+    fn count(&mut self, t: usize, (step, j): (&Move, usize)) {
+        let path = &mut self.path;
         self.counts.span(step.spans[j] as usize, path.since, t);
         path.since = t + 1;
         self.counts.entries[step.entries[j] as usize + t] += u64::from(step.entered[j]);
-        path.care += step.entry[j] * f;
-        path.care += step.annual[j] * f;
-        let next = step.next[j];
-        path.state = next;
-        if step.absorbs[j] && t + 1 < n {
-            // Absorbed for good: the rest of the horizon needs no random numbers.
-            self.counts.occupy(next, t + 1, n);
-            path.care += shared.valuation.annual[next] * tail[t];
-            path.done = true;
-            self.quick_from = usize::MAX;
-        }
+        path.state = step.next[j];
+    }
+
+    /// Books the rest of the horizon of a child absorbed for good in cycle
+    /// `t` of its `n`: it needs no random numbers.
+    #[inline(always)]
+    fn absorb(&mut self, shared: &Shared, (t, n): (usize, usize), tail: &[f64], care: &mut f64) {
+        let path = &mut self.path;
+        self.counts.occupy(path.state, t + 1, n);
+        *care += shared.valuation.annual[path.state] * tail[t];
+        path.done = true;
+        self.quick_from = usize::MAX;
     }
 }
 
@@ -428,6 +460,10 @@ impl<'a> Walker<'a> {
         // The stream's state is kept at hand during the walk and put back after it.
         let mut numbers = stream.clone();
         let mut states = lanes.iter().fold(0, |i, lane| i * plan.n_states + lane.path.state);
+        // The children's costs, lane by lane, kept apart from their paths
+        // during the walk; from cycle `quick_from` on, every lane books the quick way.
+        let mut cares = lanes.each_ref().map(|lane| lane.path.care);
+        let mut quick_from = Lane::quick_from_all(&lanes);
         // The segment of cycle `t`: its positions start at `base`, and it ends before `until`.
         let (mut base, mut until) = (0, 0);
         while t < n {
@@ -441,8 +477,8 @@ impl<'a> Walker<'a> {
             let place = match self.positions.place(i) {
                 Some(place) => place,
                 None => {
-                    for lane in &lanes {
-                        self.paths[lane.a] = lane.path;
+                    for (lane, &care) in lanes.iter().zip(&cares) {
+                        self.paths[lane.a] = ArmPath { care, ..lane.path };
                     }
                     let (position, rows) = self.position(arms.clone(), t, age0 + t)?;
                     self.positions.keep(i, position, rows)
@@ -452,8 +488,14 @@ impl<'a> Walker<'a> {
             let position = &kept.position;
             let wait = self.positions.wait(kept, stretch, &mut numbers, plan);
             let discounted = plan.sums[t + wait] - plan.sums[t];
-            for (lane, &annual) in lanes.iter_mut().zip(&position.annual) {
-                lane.stay(shared, (t, wait), annual, discounted);
+            if t >= quick_from {
+                for (care, &annual) in cares.iter_mut().zip(&position.annual) {
+                    *care += annual * discounted;
+                }
+            } else {
+                for ((lane, care), &annual) in lanes.iter_mut().zip(&mut cares).zip(&position.annual) {
+                    lane.stay(shared, (t, wait), (annual, discounted), care);
+                }
             }
             if wait == stretch {
                 t += stretch;
@@ -479,13 +521,36 @@ impl<'a> Walker<'a> {
                 }
             };
             let f = factors[moved];
-            for (j, lane) in lanes.iter_mut().enumerate() {
-                lane.settle(shared, (moved, n), (step, j), f, tail);
+            if moved >= quick_from {
+                // As `Lane::settle` books them, a step at a time across the lanes.
+                for (j, lane) in lanes.iter_mut().enumerate() {
+                    lane.count(moved, (step, j));
+                }
+                for (care, &entry) in cares.iter_mut().zip(&step.entry) {
+                    *care += entry * f;
+                }
+                for (care, &annual) in cares.iter_mut().zip(&step.annual) {
+                    *care += annual * f;
+                }
+                for ((j, lane), care) in lanes.iter_mut().enumerate().zip(&mut cares) {
+                    if step.absorbs[j] && moved + 1 < n {
+                        lane.absorb(shared, (moved, n), tail, care);
+                        quick_from = usize::MAX;
+                    }
+                }
+            } else {
+                for ((j, lane), care) in lanes.iter_mut().enumerate().zip(&mut cares) {
+                    lane.settle(shared, (moved, n), (step, j), (f, tail), care);
+                }
+                quick_from = Lane::quick_from_all(&lanes);
             }
             states = step.states;
             t = moved + 1;
         }
         *stream = numbers;
+        for (lane, care) in lanes.iter_mut().zip(cares) {
+            lane.path.care = care;
+        }
         Ok(lanes)
     }
 
