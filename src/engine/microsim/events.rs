@@ -425,27 +425,24 @@ impl<'a> Walker<'a> {
     ) -> Result<(), EngineError> {
         let shared = self.shared;
         let (first, last) = (arms.start, arms.end - 1);
-        let (paths, walk) = ([self.paths[first], self.paths[last]], (t, n, age0));
-        let [path_first, path_last] = if last == first {
+        let (paths, walk) = ([first, last].map(|a| self.paths[a].fields()), (t, n, age0));
+        if last == first {
             let lane = Lane::new(shared, first, paths[0], &mut batch.counts[first]);
-            let [lane] = self.walk_lanes(arms.clone(), [lane], walk, origin, tail, stream)?;
-            [lane.path; 2]
+            self.walk_lanes(arms.clone(), [lane], walk, origin, tail, stream)?;
         } else {
             let (low, high) = batch.counts.split_at_mut(last);
             let lanes = [
                 Lane::new(shared, first, paths[0], &mut low[first]),
                 Lane::new(shared, last, paths[1], &mut high[0]),
             ];
-            self.walk_lanes(arms.clone(), lanes, walk, origin, tail, stream)?
-                .map(|lane| lane.path)
-        };
-        self.paths[first] = path_first;
-        self.paths[last] = path_last;
+            self.walk_lanes(arms.clone(), lanes, walk, origin, tail, stream)?;
+        }
         self.finish(arms, n, batch);
         Ok(())
     }
 
-    /// The settled walk of [`Walker::walk_settled`] through its `N` lanes.
+    /// The settled walk of [`Walker::walk_settled`] through its `N` lanes,
+    /// which leaves the lanes' paths in `paths`.
     fn walk_lanes<'c, const N: usize>(
         &mut self,
         arms: Range<usize>,
@@ -454,7 +451,7 @@ impl<'a> Walker<'a> {
         (origin, segment_step): (usize, usize),
         tail: &[f64],
         stream: &mut Stream,
-    ) -> Result<[Lane<'c>; N], EngineError> {
+    ) -> Result<(), EngineError> {
         let shared = self.shared;
         let (plan, factors) = (&shared.plan, &shared.valuation.factors);
         // The stream's state is kept at hand during the walk and put back after it.
@@ -464,15 +461,16 @@ impl<'a> Walker<'a> {
         // during the walk; from cycle `quick_from` on, every lane books the quick way.
         let mut cares = lanes.each_ref().map(|lane| lane.path.care);
         let mut quick_from = Lane::quick_from_all(&lanes);
-        // The segment of cycle `t`: its positions start at `base`, and it ends before `until`.
+        // The segment of cycle `t`: its positions start at `base`, and it
+        // ends, or the horizon does, before `until`.
         let (mut base, mut until) = (0, 0);
         while t < n {
             if t >= until {
                 let at = age0 + t;
                 base = origin + plan.segment[at] * segment_step;
-                until = plan.segment_end[at] - age0;
+                until = (plan.segment_end[at] - age0).min(n);
             }
-            let stretch = until.min(n) - t;
+            let stretch = until - t;
             let i = base + states;
             let place = match self.positions.place(i) {
                 Some(place) => place,
@@ -548,10 +546,13 @@ impl<'a> Walker<'a> {
             t = moved + 1;
         }
         *stream = numbers;
-        for (lane, care) in lanes.iter_mut().zip(cares) {
-            lane.path.care = care;
+        for (lane, care) in lanes.iter().zip(cares) {
+            self.paths[lane.a] = ArmPath {
+                care,
+                ..lane.path.fields()
+            };
         }
-        Ok(lanes)
+        Ok(())
     }
 
     /// The destinations of the first and the last arm walked, with rows

@@ -462,6 +462,23 @@ struct ArmPath {
 }
 
 impl ArmPath {
+    /// A copy made field by field: read just after its fields were written
+    /// one by one, a copy in wider pieces would wait for every write to land.
+    #[inline(always)]
+    fn fields(&self) -> Self {
+        ArmPath {
+            state: self.state,
+            offered: self.offered,
+            enrolled_at: self.enrolled_at,
+            ever: self.ever,
+            years_in_state: self.years_in_state,
+            care: self.care,
+            paid: self.paid,
+            done: self.done,
+            since: self.since,
+        }
+    }
+
     /// Arm `a`'s child at the start of its horizon in `state`, charged
     /// its share of the program's fixed costs.
     fn start(val: &Valuation, a: usize, state: usize) -> Self {
