@@ -38,7 +38,7 @@ pub(crate) struct Plan {
     /// Per arm: settled, with few enough effects for its changed rows to be
     /// kept, so that its rows can be told apart by state, age segment and
     /// participation alone (see [`Positions`](super::positions::Positions)), and with finite costs and
-    /// discount factors (see [`Lane`](super::Lane)).
+    /// discount factors (see the lanes of [`settled`](super::settled)).
     pub(super) by_position: Vec<bool>,
     /// Per arm: [`InterventionModel::paid_years`](crate::model::InterventionModel::paid_years), 0 without an intervention.
     pub(super) paid_years: Vec<usize>,
