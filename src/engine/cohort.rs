@@ -379,43 +379,7 @@ fn run_group<const L: usize>(
 
         if let Some(iv) = iv {
             if iv.enrols_at(group.start_age, age) {
-                let at = v.enrolled.len();
-                v.enrolled.resize(at + n * L, 0.0);
-                let (joined, pending) = (lanes_mut::<L>(&mut v.enrolled[at..]), lanes_mut::<L>(&mut v.pending));
-                let rest = lanes_mut::<L>(&mut v.rest);
-                let uptake: [f64; L] = std::array::from_fn(|l| ivs[l].map_or(0.0, |iv| iv.uptake));
-                for s in (0..n).filter(|&s| iv.enrol_states[s]) {
-                    for l in 0..L {
-                        joined[s][l] = uptake[l] * pending[s][l];
-                        rest[s][l] += (1.0 - uptake[l]) * pending[s][l];
-                        pending[s][l] = 0.0;
-                    }
-                }
-                if declined {
-                    v.rest.fill(0.0);
-                }
-                rest_active |= v.rest.iter().any(|&r| r != 0.0);
-                let mass: [f64; L] = std::array::from_fn(|l| joined.iter().map(|x| x[l]).sum());
-                let mut anyone = [false; LANES];
-                for l in 0..L {
-                    anyone[l] = mass[l] > 0.0;
-                    if anyone[l] {
-                        let once = ivs[l].map_or(&[][..], |iv| iv.once_costs.as_slice());
-                        for (p, &cost) in once.iter().enumerate() {
-                            out[l].intervention[(p, t)] += w[l] * mass[l] * cost;
-                        }
-                        out[l].participants += w[l] * mass[l];
-                    } else {
-                        // Followed beside the others, as nobody.
-                        joined.iter_mut().for_each(|x| x[l] = 0.0);
-                    }
-                }
-                if anyone.iter().any(|&a| a) {
-                    v.enrolled_at.push(t);
-                    v.joined.push(anyone);
-                } else {
-                    v.enrolled.truncate(at);
-                }
+                rest_active |= enrol(v, (n, iv, ivs), (t, w, declined), out);
             }
             if window_over(iv, age) && pending_active {
                 if v.pending.iter().any(|&p| p != 0.0) {
@@ -462,70 +426,152 @@ fn run_group<const L: usize>(
             }
         }
 
-        for (i, (&enrolled_at, joined)) in v.enrolled_at.iter().zip(&v.joined).enumerate() {
-            let x = &mut v.enrolled[i * n * L..(i + 1) * n * L];
-            let mut c = t;
-            while c < t + m {
-                let (d, age) = (c - enrolled_at, group.start_age + c as u32);
-                let (stay, xs) = (lanes_mut::<L>(&mut v.stay), lanes::<L>(x));
-                let mut cycles = t + m - c;
-                for (l, plan) in plans.iter_mut().enumerate() {
-                    if joined[l] {
-                        plan.modify(models[l].segments(), k, d, |s| xs[s][l] == 0.0, age, arms[l])?;
-                        cycles = cycles.min(plan.steady_for(k, d));
-                    } else {
-                        plan.unmodified();
-                    }
-                    for &s in &plan.rows {
-                        let slot = plan.slot_of[s];
-                        stay[s][l] = if slot != NONE {
-                            plan.cached_stay[slot as usize]
-                        } else {
-                            views[l].stay[s]
-                        };
-                    }
-                }
-                let mut book = Book::new(counting, w, &mut *out, c..c + cycles);
-                let iv = iv.expect("sub-cohorts exist only in intervention arms");
-                let paid = (iv.cost_years as usize).saturating_sub(d);
-                if paid > 0 {
-                    let costs = std::array::from_fn(|l| match ivs[l] {
-                        Some(iv) if joined[l] => iv.yearly_costs.as_slice(),
-                        _ => &[],
-                    });
-                    book.yearly = Some((costs, &model.absorbing, paid));
-                }
-                if n <= DENSE {
-                    let rows = modified_rows(lanes(&v.dense), plans, &mut v.rows);
-                    advance_dense(rows, lanes(&v.stay), lanes_mut(x), book);
-                } else {
-                    let plan = &plans[0];
-                    let alt = (&plan.slot_of[..], &plan.cached_probs[..]);
-                    advance_sparse::<true, L>(views[0], alt, &v.stay, (x, &mut v.next), book);
-                }
-                c += cycles;
-            }
-        }
+        advance_enrolled((models, arms), group.start_age, (k, &views), (t, m, w), plans, v, out)?;
         t += m;
     }
     if declined {
+        add_declined(ivs, status_quo, out);
+    }
+    Ok(())
+}
+
+/// Enrols, in cycle `t`, the share `uptake` of each draw's children
+/// still pending in the states `iv` enrols from (the draws' interventions
+/// `ivs`, `n` states) as a new sub-cohort, and books their once costs,
+/// `w` the group's weights. The others join `v.rest`, or, when those who
+/// decline are the status quo's children (`declined`), nobody. Returns
+/// whether `v.rest` holds anyone.
+fn enrol<const L: usize>(
+    v: &mut Vectors,
+    (n, iv, ivs): (usize, &InterventionModel, [Option<&InterventionModel>; L]),
+    (t, w, declined): (usize, [f64; L], bool),
+    out: &mut [&mut ArmStreams; L],
+) -> bool {
+    let at = v.enrolled.len();
+    v.enrolled.resize(at + n * L, 0.0);
+    let (joined, pending) = (lanes_mut::<L>(&mut v.enrolled[at..]), lanes_mut::<L>(&mut v.pending));
+    let rest = lanes_mut::<L>(&mut v.rest);
+    let uptake: [f64; L] = std::array::from_fn(|l| ivs[l].map_or(0.0, |iv| iv.uptake));
+    for s in (0..n).filter(|&s| iv.enrol_states[s]) {
         for l in 0..L {
-            let (Some(iv), Some(sq)) = (ivs[l], status_quo[l]) else {
-                continue;
-            };
-            let share = 1.0 - iv.uptake;
-            if share == 0.0 {
-                continue;
+            joined[s][l] = uptake[l] * pending[s][l];
+            rest[s][l] += (1.0 - uptake[l]) * pending[s][l];
+            pending[s][l] = 0.0;
+        }
+    }
+    if declined {
+        v.rest.fill(0.0);
+    }
+    let rest_active = v.rest.iter().any(|&r| r != 0.0);
+    let mass: [f64; L] = std::array::from_fn(|l| joined.iter().map(|x| x[l]).sum());
+    let mut anyone = [false; LANES];
+    for l in 0..L {
+        anyone[l] = mass[l] > 0.0;
+        if anyone[l] {
+            let once = ivs[l].map_or(&[][..], |iv| iv.once_costs.as_slice());
+            for (p, &cost) in once.iter().enumerate() {
+                out[l].intervention[(p, t)] += w[l] * mass[l] * cost;
             }
-            let out = &mut out[l];
-            for (a, b) in [(&mut out.occupancy, &sq.occupancy), (&mut out.entries, &sq.entries)] {
-                for (x, y) in a.as_mut_slice().iter_mut().zip(b.as_slice()) {
-                    *x += share * y;
+            out[l].participants += w[l] * mass[l];
+        } else {
+            // Followed beside the others, as nobody.
+            joined.iter_mut().for_each(|x| x[l] = 0.0);
+        }
+    }
+    if anyone.iter().any(|&a| a) {
+        v.enrolled_at.push(t);
+        v.joined.push(anyone);
+    } else {
+        v.enrolled.truncate(at);
+    }
+    rest_active
+}
+
+/// Runs the sub-cohorts enrolled so far through cycles `t..t + m` of age
+/// segment `k` (`views`: its tables in each draw), `w` the group's
+/// weights: each through stretches in which its modified rows hold.
+fn advance_enrolled<const L: usize>(
+    (models, arms): ([&Model; L], [&Arm; L]),
+    start_age: u32,
+    (k, views): (usize, &[SegmentView<'_>; L]),
+    (t, m, w): (usize, usize, [f64; L]),
+    plans: &mut [Plan],
+    v: &mut Vectors,
+    out: &mut [&mut ArmStreams; L],
+) -> Result<(), EngineError> {
+    let model = models[0];
+    let (n, counting) = (model.n_states(), model.counting);
+    let iv = arms[0].intervention.as_ref();
+    let ivs: [Option<&InterventionModel>; L] = std::array::from_fn(|l| arms[l].intervention.as_ref());
+    for (i, (&enrolled_at, joined)) in v.enrolled_at.iter().zip(&v.joined).enumerate() {
+        let x = &mut v.enrolled[i * n * L..(i + 1) * n * L];
+        let mut c = t;
+        while c < t + m {
+            let (d, age) = (c - enrolled_at, start_age + c as u32);
+            let (stay, xs) = (lanes_mut::<L>(&mut v.stay), lanes::<L>(x));
+            let mut cycles = t + m - c;
+            for (l, plan) in plans.iter_mut().enumerate() {
+                if joined[l] {
+                    plan.modify(models[l].segments(), k, d, |s| xs[s][l] == 0.0, age, arms[l])?;
+                    cycles = cycles.min(plan.steady_for(k, d));
+                } else {
+                    plan.unmodified();
+                }
+                for &s in &plan.rows {
+                    let slot = plan.slot_of[s];
+                    stay[s][l] = if slot != NONE {
+                        plan.cached_stay[slot as usize]
+                    } else {
+                        views[l].stay[s]
+                    };
                 }
             }
+            let mut book = Book::new(counting, w, &mut *out, c..c + cycles);
+            let iv = iv.expect("sub-cohorts exist only in intervention arms");
+            let paid = (iv.cost_years as usize).saturating_sub(d);
+            if paid > 0 {
+                let costs = std::array::from_fn(|l| match ivs[l] {
+                    Some(iv) if joined[l] => iv.yearly_costs.as_slice(),
+                    _ => &[],
+                });
+                book.yearly = Some((costs, &model.absorbing, paid));
+            }
+            if n <= DENSE {
+                let rows = modified_rows(lanes(&v.dense), plans, &mut v.rows);
+                advance_dense(rows, lanes(&v.stay), lanes_mut(x), book);
+            } else {
+                let plan = &plans[0];
+                let alt = (&plan.slot_of[..], &plan.cached_probs[..]);
+                advance_sparse::<true, L>(views[0], alt, &v.stay, (x, &mut v.next), book);
+            }
+            c += cycles;
         }
     }
     Ok(())
+}
+
+/// Adds to each draw's streams those of the children who declined the
+/// intervention: the share `1 − uptake` of its status quo's (`status_quo`).
+fn add_declined<const L: usize>(
+    ivs: [Option<&InterventionModel>; L],
+    status_quo: [Option<&ArmStreams>; L],
+    out: &mut [&mut ArmStreams; L],
+) {
+    for l in 0..L {
+        let (Some(iv), Some(sq)) = (ivs[l], status_quo[l]) else {
+            continue;
+        };
+        let share = 1.0 - iv.uptake;
+        if share == 0.0 {
+            continue;
+        }
+        let out = &mut out[l];
+        for (a, b) in [(&mut out.occupancy, &sq.occupancy), (&mut out.entries, &sq.entries)] {
+            for (x, y) in a.as_mut_slice().iter_mut().zip(b.as_slice()) {
+                *x += share * y;
+            }
+        }
+    }
 }
 
 /// Whether the enrolment window of `iv` is over at the end of `age`:
