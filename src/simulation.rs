@@ -545,13 +545,13 @@ impl<'a> Simulation<'a> {
         let mut figures = Vec::with_capacity(size as usize);
         let mut tree = TreeSum::new(first);
         let step = if self.engine == Engine::Cohort {
-            cohort::LANES as u64
+            cohort::LANES
         } else {
             1
         };
         let mut models = Vec::new();
-        for from in (first..first + size).step_by(step as usize) {
-            let draws = from..(from + step).min(first + size);
+        for from in (first..first + size).step_by(step) {
+            let draws = from..(from + step as u64).min(first + size);
             for (d, outcome) in draws.clone().zip(self.evaluate_draws(draws, &mut models)) {
                 let outcome = outcome.map_err(|e| with_draw(e, d))?;
                 if let Some(report) = self.progress {

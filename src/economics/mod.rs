@@ -745,6 +745,11 @@ pub fn valuation(frame: &Frame, model: &Model) -> Valuation {
         once: per_arm(&|iv| perspective_sum(&iv.once_costs)),
         yearly: per_arm(&|iv| perspective_sum(&iv.yearly_costs)),
         fixed: per_arm(&|iv| perspective_sum(&iv.fixed_costs) / iv.children_per_year),
+        paid_years: model
+            .arms
+            .iter()
+            .map(|a| a.intervention.as_ref().map_or(0, |iv| iv.paid_years()))
+            .collect(),
     }
 }
 

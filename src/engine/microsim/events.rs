@@ -53,10 +53,10 @@ fn stay_arm(shared: &Shared, a: usize, t: usize, cycles: usize, path: &mut ArmPa
     let s = path.state;
     path.care += val.annual[s] * (plan.sums[until] - plan.sums[t]);
     path.years_in_state = path.years_in_state.saturating_add(cycles as u32);
-    if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
+    if let Some(k) = path.enrolled_at
         && !model.absorbing[s]
     {
-        for c in t..until.min(k + iv.paid_years()) {
+        for c in t..until.min(k + val.paid_years[a]) {
             counts.pay_start[c] += 1;
             counts.pay_end[c] += 1;
             path.paid += val.yearly[a] * val.factors[c];

@@ -60,6 +60,9 @@ pub struct Valuation {
     pub once: Vec<f64>,
     pub yearly: Vec<f64>,
     pub fixed: Vec<f64>,
+    /// Per arm: the years from enrolment whose yearly costs are booked
+    /// ([`InterventionModel::paid_years`](crate::model::InterventionModel::paid_years)), 0 without an intervention.
+    pub paid_years: Vec<usize>,
 }
 
 /// How children are moved through the cycles.
@@ -525,8 +528,8 @@ fn book_move(
     } else {
         counted(val.annual[s], val.annual[next])
     } * f;
-    if let (Some(k), Some(iv)) = (path.enrolled_at, &model.arms[a].intervention)
-        && t - k < iv.paid_years()
+    if let Some(k) = path.enrolled_at
+        && t - k < val.paid_years[a]
     {
         let alive = |x: usize| if model.absorbing[x] { 0.0 } else { 1.0 };
         counts.pay_start[t] += u64::from(!model.absorbing[s]);

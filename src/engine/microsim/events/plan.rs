@@ -40,8 +40,6 @@ pub(crate) struct Plan {
     /// participation alone (see [`Positions`](super::positions::Positions)), and with finite costs and
     /// discount factors (see the lanes of [`settled`](super::settled)).
     pub(super) by_position: Vec<bool>,
-    /// Per arm: [`InterventionModel::paid_years`](crate::model::InterventionModel::paid_years), 0 without an intervention.
-    pub(super) paid_years: Vec<usize>,
     /// Per state `s` and destination `j` (`s·S + j`): the cost of entering
     /// `j` from `s` (0 for `j = s`).
     pub(super) move_entry: Vec<f64>,
@@ -137,11 +135,6 @@ impl Plan {
                 finite && settled && arm.intervention.as_ref().is_none_or(|iv| iv.effects.len() <= 62)
             })
             .collect();
-        let paid_years = model
-            .arms
-            .iter()
-            .map(|arm| arm.intervention.as_ref().map_or(0, |iv| iv.paid_years()))
-            .collect();
         let move_entry = (0..n * n)
             .map(|i| if i / n == i % n { 0.0 } else { val.entry[i % n] })
             .collect();
@@ -183,7 +176,6 @@ impl Plan {
             enrols,
             settled,
             by_position,
-            paid_years,
             move_entry,
             move_annual,
             tails,

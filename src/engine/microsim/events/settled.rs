@@ -45,7 +45,7 @@ struct Lane<'c> {
     path: ArmPath,
     counts: &'c mut Counts,
     /// The first cycle the lane books the quick way: before it, the child
-    /// has paid years of the intervention left ([`Plan::paid_years`](super::Plan::paid_years)). It is
+    /// has paid years of the intervention left ([`Valuation::paid_years`](super::super::Valuation::paid_years)). It is
     /// past every cycle once the child is absorbed for good.
     quick_from: usize,
 }
@@ -59,7 +59,7 @@ impl<'c> Lane<'c> {
     fn new(shared: &Shared, a: usize, path: ArmPath, counts: &'c mut Counts) -> Self {
         let quick_from = match path.enrolled_at {
             _ if path.done => usize::MAX,
-            Some(k) => k + shared.plan.paid_years[a],
+            Some(k) => k + shared.valuation.paid_years[a],
             None => 0,
         };
         Lane {
