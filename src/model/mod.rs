@@ -215,6 +215,15 @@ impl EffectModel {
     }
 }
 
+/// A history rule with each state it changes the rows out of, in the
+/// order of the model's history effects.
+fn history_effects(scenario: &Scenario) -> impl Iterator<Item = (&crate::scenario::HistoryRule, usize)> {
+    scenario
+        .history
+        .iter()
+        .flat_map(|rule| rule.from.iter().map(move |&from| (rule, from)))
+}
+
 /// The ratio an effect works with: the value itself, or `exp(1.65·d)` for an effect size.
 fn working_ratio(kind: EffectKind, value: f64) -> f64 {
     if kind == EffectKind::EffectSizeD {
@@ -299,10 +308,7 @@ impl Model {
                 }
             }))
             .collect(),
-            history: scenario
-                .history
-                .iter()
-                .flat_map(|rule| rule.from.iter().map(move |&from| (rule, from)))
+            history: history_effects(scenario)
                 .map(|(rule, from)| HistoryModel {
                     condition: rule.condition,
                     effect: EffectModel::shaped(from, rule.into()),
@@ -334,7 +340,7 @@ impl Model {
                     .as_ref()
                     .is_some_and(|model| model.effects.len() == iv.effects.len())
             })
-            && self.history.len() == scenario.history.iter().map(|rule| rule.from.len()).sum::<usize>();
+            && self.history.len() == history_effects(scenario).count();
         if !fits {
             *self = Model::compile_lean(scenario, values)?;
             return Ok(());
@@ -359,11 +365,7 @@ impl Model {
                 }
             }
         }
-        let rules = scenario
-            .history
-            .iter()
-            .flat_map(|rule| rule.from.iter().map(move |&from| (rule, from)));
-        for (h, (rule, from)) in self.history.iter_mut().zip(rules) {
+        for (h, (rule, from)) in self.history.iter_mut().zip(history_effects(scenario)) {
             h.condition = rule.condition;
             h.effect.set_shape(from, rule.into());
         }
@@ -432,11 +434,7 @@ impl Model {
                 effect.ratio = working_ratio(e.kind, e.value.get(values));
             }
         }
-        let rules = scenario
-            .history
-            .iter()
-            .flat_map(|rule| rule.from.iter().map(move |_| rule));
-        for (h, rule) in self.history.iter_mut().zip(rules) {
+        for (h, (rule, _)) in self.history.iter_mut().zip(history_effects(scenario)) {
             h.effect.ratio = working_ratio(rule.kind, rule.value.get(values));
         }
     }
