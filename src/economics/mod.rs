@@ -721,7 +721,8 @@ impl<'a> Program<'a> {
 /// per-child figures: discount factors and perspective costs.
 pub fn valuation(frame: &Frame, model: &Model) -> Valuation {
     let n = model.n_cycles();
-    let in_perspective = |m: &DMatrix<f64>, row: usize| -> f64 {
+    // A state's costs, row `row` of a matrix by payer.
+    let row_in_perspective = |m: &DMatrix<f64>, row: usize| -> f64 {
         (0..m.ncols()).filter(|&p| frame.included[p]).map(|p| m[(row, p)]).sum()
     };
     let per_arm = |f: &dyn Fn(&crate::model::InterventionModel) -> f64| -> Vec<f64> {
@@ -731,20 +732,17 @@ pub fn valuation(frame: &Frame, model: &Model) -> Valuation {
             .map(|a| a.intervention.as_ref().map_or(0.0, f))
             .collect()
     };
-    let perspective_sum = |v: &nalgebra::DVector<f64>| -> f64 {
-        v.iter().zip(&frame.included).filter(|(_, i)| **i).map(|(x, _)| x).sum()
-    };
     Valuation {
         factors: frame.cost_rate.factors(n, frame.offset),
         annual: (0..model.n_states())
-            .map(|s| in_perspective(&model.state_costs, s))
+            .map(|s| row_in_perspective(&model.state_costs, s))
             .collect(),
         entry: (0..model.n_states())
-            .map(|s| in_perspective(&model.entry_costs, s))
+            .map(|s| row_in_perspective(&model.entry_costs, s))
             .collect(),
-        once: per_arm(&|iv| perspective_sum(&iv.once_costs)),
-        yearly: per_arm(&|iv| perspective_sum(&iv.yearly_costs)),
-        fixed: per_arm(&|iv| perspective_sum(&iv.fixed_costs) / iv.children_per_year),
+        once: per_arm(&|iv| in_perspective(frame, iv.once_costs.as_slice())),
+        yearly: per_arm(&|iv| in_perspective(frame, iv.yearly_costs.as_slice())),
+        fixed: per_arm(&|iv| in_perspective(frame, iv.fixed_costs.as_slice()) / iv.children_per_year),
         paid_years: model
             .arms
             .iter()
